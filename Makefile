@@ -1,0 +1,39 @@
+# Two commands do the whole set-up: `make run` starts the daemon, `make test` runs the tests.
+# Each creates .venv and installs what it needs the first time.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: run test lint bench clean venv system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# CPU build of torch from a pinned version first, so no multi-GB CUDA build is pulled.
+	# On a machine with a GPU, install the torch build you want before `make run`.
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "torch==$${TORCH_VERSION:-2.13.0}"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/midi-llm-bridge serve $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/decode.py
+
+# Debian packages the tests use as real peers (JACK, Lua, liblo). Needs root; CI calls it.
+system-deps:
+	./scripts/install-system-deps.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
