@@ -68,7 +68,7 @@ def _open(source: str | os.PathLike[str] | bytes) -> mido.MidiFile:
         raise MidiFileError(f"{source}: is a folder, not a MIDI file") from None
     except PermissionError:
         raise MidiFileError(f"{source}: permission denied") from None
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as error:
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, mido.KeySignatureError) as error:
         name = "data" if isinstance(source, (bytes, bytearray)) else str(source)
         raise MidiFileError(f"{name}: not a readable standard MIDI file ({error})") from None
 
@@ -122,6 +122,8 @@ def read_midi(source: str | os.PathLike[str] | bytes) -> MidiContent:
                 else:
                     unmatched += 1
             elif kind == "set_tempo":
+                if timed.tempo <= 0:
+                    raise MidiFileError("set_tempo of 0 microseconds per beat is not a tempo")
                 tempo_changes.append(TempoChange(tick / tpb, 60_000_000 / timed.tempo))
             elif kind == "time_signature" and signature is None:
                 try:
@@ -133,7 +135,10 @@ def read_midi(source: str | os.PathLike[str] | bytes) -> MidiContent:
     except (ValueError, TypeError, KeyError) as error:
         raise MidiFileError(f"not a readable standard MIDI file ({error})") from None
 
-    tempo = TempoMap(tuple(tempo_changes))
+    try:
+        tempo = TempoMap(tuple(tempo_changes))
+    except ValueError as error:
+        raise MidiFileError(f"unsupported tempo in file ({error})") from None
     unclosed = sum(len(q) for q in open_notes.values())
     capped_events: list[vocab.Event] = []
     notes: list[Note] = []

@@ -267,3 +267,9 @@ def plan_accompany(
     controls = [e for e in events if start <= e.time < end and e.instrument in given]
     removed = [e for e in events if start <= e.time < end and e.instrument not in given]
     return _build(prompt, controls, start, end, removed)
+
+
+def plan_generate_from(start: int, end: int) -> DecodingPlan:
+    """Plain generation of [start, end) with nothing given (silence before ``start``)."""
+    _span(start, end)
+    return _build([], [], start, end, [])

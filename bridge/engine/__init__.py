@@ -1,0 +1,1 @@
+"""The model side: loading a checkpoint and decoding requests into notes."""

@@ -1,0 +1,183 @@
+"""The engine: a resident model that turns requests into notes.
+
+It converts the DAW's beats into the model's ticks through the tempo map,
+builds the plan for the mode (generate, continue, infill, accompany), runs the
+shared decoding loop for all variations at once, and converts back, keeping
+every given note exactly as it came.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from bridge.amt import sequence, vocab
+from bridge.amt.notes import Note, note_to_event, seconds_to_ticks
+from bridge.engine.decoder import Cancelled, Decoder
+from bridge.engine.loading import LoadedModel, load_model
+from bridge.engine.requests import GenerationRequest, GenerationResult, Variation
+from bridge.engine.shaping import NoteShaper
+
+log = logging.getLogger(__name__)
+
+NoteCallback = Callable[[int, Note], None]
+ProgressCallback = Callable[[float, int], None]
+
+MAX_PROMPT_CHARACTERS = 2000
+
+__all__ = ["Cancelled", "Engine"]
+
+
+class Engine:
+    """Owns one loaded model; runs one request at a time (variations are batched)."""
+
+    def __init__(self, loaded: LoadedModel):
+        self.loaded = loaded
+        self.decoder = Decoder(loaded)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, model_config: dict) -> Engine:
+        loaded = load_model(
+            model_config["id"],
+            profile=model_config.get("profile", "auto"),
+            device=model_config.get("device", "auto"),
+            dtype=model_config.get("dtype", "auto"),
+            cache_dir=model_config.get("cache_dir"),
+            offline=model_config.get("offline", False),
+            revision=model_config.get("revision"),
+            threads=model_config.get("threads", 0),
+        )
+        engine = cls(loaded)
+        if model_config.get("warmup", True):
+            engine.warm_up()
+        return engine
+
+    @property
+    def description(self) -> dict[str, str]:
+        return {
+            "model": self.loaded.source,
+            "profile": self.loaded.profile.name,
+            "device": str(self.loaded.device),
+            "dtype": str(self.loaded.dtype).replace("torch.", ""),
+        }
+
+    def warm_up(self) -> float:
+        """One tiny generation so that kernels and caches are ready for the first user."""
+        from bridge.amt.tempo import TempoMap
+
+        started = time.perf_counter()
+        self.run(GenerationRequest("generate", 0.0, 2.0, TempoMap.constant(120), prompt="warm up", seed=0,
+                                   max_new_tokens=6))
+        return time.perf_counter() - started
+
+    def _text_prefix(self, prompt: str) -> list[int]:
+        profile = self.loaded.profile
+        if not profile.uses_text:
+            return []
+        if len(prompt) > MAX_PROMPT_CHARACTERS:
+            raise ValueError(f"the prompt has {len(prompt)} characters; keep it under {MAX_PROMPT_CHARACTERS}")
+        encoded = self.loaded.tokenizer(profile.prompt_text(prompt))
+        return list(encoded["input_ids"])
+
+    def _ticks(self, request: GenerationRequest, beats: float) -> int:
+        return seconds_to_ticks(request.tempo.beats_to_seconds(beats))
+
+    def _plan(self, request: GenerationRequest) -> tuple[sequence.DecodingPlan, list[Note], list[Note]]:
+        """The decoding plan, the given notes kept as they are, and those the new notes replace."""
+        start, end = self._ticks(request, request.start), self._ticks(request, request.end)
+        if end <= start:
+            raise ValueError("the span is shorter than the model's 10 ms time step")
+        audible = [n for n in request.notes if not n.mute]
+        muted = [n for n in request.notes if n.mute]
+        events = [note_to_event(n, request.tempo) for n in audible]
+        order = sorted(range(len(audible)), key=lambda i: events[i].time)
+        audible = [audible[i] for i in order]
+        events = [events[i] for i in order]
+        if request.mode == "generate":
+            return sequence.plan_generate_from(start, end), [], []
+        if request.mode == "continue":
+            return sequence.plan_continue(events, start, end), list(request.notes), []
+        if request.mode == "infill":
+            inside = [start <= e.time < end for e in events]
+            removed = [n for n, i in zip(audible, inside) if i]
+            kept = [n for n, i in zip(audible, inside) if not i] + muted
+            return sequence.plan_infill(events, start, end), kept, removed
+        given = request.given_instruments or frozenset(n.instrument for n in audible)
+        if not given:
+            raise ValueError("accompaniment needs the notes of at least one part to accompany")
+        replaced = [start <= e.time < end and e.instrument not in given for e in events]
+        removed = [n for n, r in zip(audible, replaced) if r]
+        kept = [n for n, r in zip(audible, replaced) if not r] + muted
+        return sequence.plan_accompany(events, given, start, end), kept, removed
+
+    def run(
+        self,
+        request: GenerationRequest,
+        *,
+        on_note: NoteCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> GenerationResult:
+        """Decode ``request``; ``on_note`` sees each note (variation, note) as soon as it exists.
+
+        Raises :class:`Cancelled` when ``cancel`` is set, within one step.
+        """
+        warnings: list[str] = []
+        plan, kept, removed = self._plan(request)
+        prefix = self._text_prefix(request.prompt)
+        if request.prompt and not self.loaded.profile.uses_text:
+            warnings.append("this model has no text input; the prompt was not used")
+        constraints = request.constraints
+        if request.mode == "accompany" and constraints.instruments is None:
+            given = request.given_instruments or frozenset(n.instrument for n in request.notes if not n.mute)
+            others = frozenset(range(vocab.MAX_INSTRUMENT)) - given
+            constraints = replace(constraints, instruments=others)
+        shapers = [
+            NoteShaper(request.tempo, request.start, request.end, grid=request.grid,
+                       default_velocity=request.default_velocity, occupied=kept)
+            for _ in range(request.variations)
+        ]
+        notes_so_far = [0]
+
+        def deliver(row: int, event: vocab.Event) -> None:
+            note = shapers[row].shape(event)
+            if note is not None:
+                notes_so_far[0] += 1
+                if on_note is not None:
+                    on_note(row, note)
+
+        def progress(fraction: float) -> None:
+            if on_progress is not None:
+                on_progress(fraction, notes_so_far[0])
+
+        seed = request.seed
+        if seed is None:
+            import secrets
+
+            seed = secrets.randbits(31)
+        with self._lock:
+            rows, stats = self.decoder.decode(
+                plan,
+                prefix_ids=prefix,
+                variations=request.variations,
+                sampling=request.sampling,
+                constraints=constraints,
+                seed=seed,
+                max_new_tokens=request.max_new_tokens,
+                on_event=deliver,
+                on_progress=progress,
+                cancel=cancel,
+            )
+        variations = []
+        for index, (row, shaper) in enumerate(zip(rows, shapers)):
+            new = list(shaper.notes)
+            whole = sorted(kept + new, key=lambda n: (n.start, n.pitch))
+            variations.append(Variation(index, new, whole, row.finish_reason))
+            if row.finish_reason == "max_new_tokens":
+                warnings.append(f"variation {index + 1} stopped at the token limit before the end of the span")
+        return GenerationResult(variations, seed, removed, stats.seconds, stats.sampled_tokens, stats.rebuilds,
+                                warnings)

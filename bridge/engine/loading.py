@@ -1,0 +1,133 @@
+"""Load a checkpoint once, on the best device, with one clear message when it can't be.
+
+The real path is always ``from_pretrained`` (hub id or local directory), so the
+Hugging Face cache, ``HF_HUB_OFFLINE`` and a configured cache directory work as
+users know them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.engine.profiles import ModelProfile, detect_profile
+
+log = logging.getLogger(__name__)
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message says what to do."""
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any | None
+    profile: ModelProfile
+    device: Any
+    dtype: Any
+    source: str
+    load_seconds: float
+
+
+def pick_device(requested: str = "auto"):
+    """CUDA, then Apple MPS, then CPU; a requested device that is missing is an error."""
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps and mps.is_available())
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if has_mps:
+            return torch.device("mps")
+        return torch.device("cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("model.device is cuda but no CUDA GPU is available to torch; use auto or cpu")
+    if requested == "mps" and not has_mps:
+        raise ModelLoadError("model.device is mps but Apple MPS is not available; use auto or cpu")
+    return torch.device(requested)
+
+
+def pick_dtype(device, requested: str = "auto"):
+    """bf16 on CUDA (fp16 where the GPU lacks bf16), fp16 on MPS, fp32 on CPU."""
+    import torch
+
+    if requested != "auto":
+        return getattr(torch, requested)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def _offline(config_offline: bool) -> bool:
+    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
+    return config_offline or flag in ("1", "true", "yes", "on")
+
+
+def _missing_message(model_id: str, offline: bool, cache_dir: str | None, detail: str) -> str:
+    where = f" in {cache_dir}" if cache_dir else " in the Hugging Face cache"
+    how = (
+        f"download it once on a machine with internet: `hf download {model_id}` "
+        f"(or `huggingface-cli download {model_id}`), or set model.id in config.yaml to a local directory"
+    )
+    state = "offline mode is on and the model is not" if offline else "the model could not be found or fetched"
+    return f"cannot load model {model_id!r}: {state}{where}. To fix: {how}. ({detail})"
+
+
+def load_model(
+    model_id: str,
+    *,
+    profile: str = "auto",
+    device: str = "auto",
+    dtype: str = "auto",
+    cache_dir: str | None = None,
+    offline: bool = False,
+    revision: str | None = None,
+    threads: int = 0,
+) -> LoadedModel:
+    """Load model (and tokenizer for text profiles) and move it to the device in eval mode."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    if threads:
+        torch.set_num_threads(threads)
+    is_local = Path(model_id).expanduser().is_dir()
+    source = str(Path(model_id).expanduser()) if is_local else model_id
+    if not is_local and (model_id.startswith((".", "/", "~")) or os.sep in model_id.strip("/").replace("/", "", 1)):
+        raise ModelLoadError(f"model directory {model_id!r} does not exist")
+    offline = _offline(offline)
+    options: dict[str, Any] = {"cache_dir": cache_dir, "local_files_only": offline}
+    if revision:
+        options["revision"] = revision
+    try:
+        config = AutoConfig.from_pretrained(source, **options)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(_missing_message(model_id, offline, cache_dir, str(error).splitlines()[0])) from None
+    model_type = getattr(config, "model_type", "?")
+    vocab_size = getattr(config, "vocab_size", 0)
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    try:
+        chosen = detect_profile(vocab_size, model_type, positions, profile)
+    except ValueError as error:
+        raise ModelLoadError(f"cannot use {model_id!r}: {error}") from None
+    torch_device = pick_device(device)
+    torch_dtype = pick_dtype(torch_device, dtype)
+    tokenizer = None
+    try:
+        if chosen.uses_text:
+            tokenizer = AutoTokenizer.from_pretrained(source, **options)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **options)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(_missing_message(model_id, offline, cache_dir, str(error).splitlines()[0])) from None
+    model.to(torch_device)
+    model.eval()
+    seconds = time.perf_counter() - started
+    return LoadedModel(model, tokenizer, chosen, torch_device, torch_dtype, source, seconds)

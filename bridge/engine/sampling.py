@@ -1,0 +1,57 @@
+"""Temperature, top-k and nucleus (top-p) sampling over a slice of the vocabulary.
+
+Sampling happens on the CPU with one seeded generator per variation, so a
+request with a seed gives the same notes whatever the device and batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    temperature: float = 1.0
+    top_p: float = 0.98
+    top_k: int = 0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.temperature) and 0 < self.temperature <= 5):
+            raise ValueError(f"temperature {self.temperature} must be above 0 and at most 5")
+        if not (math.isfinite(self.top_p) and 0 < self.top_p <= 1):
+            raise ValueError(f"top_p {self.top_p} must be above 0 and at most 1")
+        if self.top_k < 0:
+            raise ValueError(f"top_k {self.top_k} must be 0 (off) or positive")
+
+
+def filter_logits(logits: torch.Tensor, options: SamplingOptions) -> torch.Tensor:
+    """Scaled logits with everything outside top-k / the nucleus set to -inf.
+
+    ``logits`` is [rows, choices] in float32 with -inf for forbidden choices;
+    at least one choice per row must be allowed.
+    """
+    scaled = logits / options.temperature
+    if options.top_k and options.top_k < scaled.shape[-1]:
+        kth = torch.topk(scaled, options.top_k, dim=-1).values[..., -1:]
+        scaled = scaled.masked_fill(scaled < kth, -math.inf)
+    if options.top_p < 1.0:
+        ordered, order = torch.sort(scaled, dim=-1, descending=True)
+        probabilities = torch.softmax(ordered, dim=-1)
+        before = torch.cumsum(probabilities, dim=-1) - probabilities
+        drop_sorted = before >= options.top_p  # keep the smallest prefix reaching top_p (the first always)
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        scaled = scaled.masked_fill(drop, -math.inf)
+    return scaled
+
+
+def sample(logits: torch.Tensor, options: SamplingOptions, generators: list[torch.Generator]) -> list[int]:
+    """One index per row of ``logits`` (rows sampled with their own generator)."""
+    filtered = filter_logits(logits.float().cpu(), options)
+    probabilities = torch.softmax(filtered, dim=-1)
+    choices = []
+    for row, generator in zip(probabilities, generators):
+        choices.append(int(torch.multinomial(row, 1, generator=generator)))
+    return choices

@@ -1,0 +1,57 @@
+"""Turn the model's events into notes a producer accepts: on the grid, inside the span, no doubles.
+
+The same shaper runs on each note as it is streamed and builds the final
+result, so what was streamed is exactly what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from bridge.amt import vocab
+from bridge.amt.notes import Note, event_to_note
+from bridge.amt.tempo import TempoMap
+from bridge.engine.grid import snap
+
+_SAME_START = 1e-6  # beats: two onsets closer than this are the same onset
+
+
+class NoteShaper:
+    """Converts one variation's events to notes, in order, deciding each note once."""
+
+    def __init__(self, tempo: TempoMap, start: float, end: float, *, grid: float | None,
+                 default_velocity: float, occupied: Iterable[Note] = ()):
+        self.tempo = tempo
+        self.start = start
+        self.end = end
+        self.grid = grid
+        self.default_velocity = default_velocity
+        self._taken: set[tuple[int, int, int]] = {self._key(n) for n in occupied if not n.mute}
+        self.notes: list[Note] = []
+
+    @staticmethod
+    def _key(note: Note) -> tuple[int, int, int]:
+        return (note.instrument, note.pitch, round(note.start / _SAME_START))
+
+    def shape(self, event: vocab.Event) -> Note | None:
+        """The note for ``event``, or None when it would double a note already there."""
+        note = event_to_note(event, self.tempo, default_velocity=self.default_velocity)
+        start, end = note.start, note.end
+        if self.grid:
+            start = snap(start, self.grid, self.start)
+            if start >= self.end - 1e-9:
+                start -= self.grid
+            start = max(start, self.start)
+            end = max(snap(end, self.grid, self.start), start + self.grid)
+        start = min(max(start, self.start), self.end)
+        end = min(end, self.end)
+        if end <= start:
+            end = min(self.end, start + (self.grid or 0.01))
+        note = replace(note, start=start, duration=max(0.0, end - start))
+        key = self._key(note)
+        if key in self._taken:
+            return None
+        self._taken.add(key)
+        self.notes.append(note)
+        return note
