@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-import secrets
 import math
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence

@@ -95,7 +95,9 @@ def load_model(
     """Load model (and tokenizer for text profiles) and move it to the device in eval mode."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # one ready line is what a daemon log needs
     started = time.perf_counter()
     if threads:
         torch.set_num_threads(threads)
