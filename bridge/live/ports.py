@@ -1,0 +1,97 @@
+"""Open the MIDI output the live player writes to, or explain why it cannot be opened.
+
+Virtual ports exist with CoreMIDI (macOS), ALSA and JACK (Linux). Windows has
+none: users create one with loopMIDI and name it in ``midi.connect_to``. In a
+container without ``/dev/snd/seq`` ALSA fails; JACK (with any driver) works.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class MidiPortError(RuntimeError):
+    """No MIDI output could be opened; the message says what to do."""
+
+
+_API_NAMES = {"alsa": "API_LINUX_ALSA", "jack": "API_UNIX_JACK", "coremidi": "API_MACOSX_CORE",
+              "windows_mm": "API_WINDOWS_MM"}
+
+
+@dataclass
+class OpenPort:
+    midi_out: Any
+    api: str
+    name: str
+    virtual: bool
+
+    def send(self, message: list[int]) -> None:
+        self.midi_out.send_message(message)
+
+    def close(self) -> None:
+        try:
+            self.midi_out.close_port()
+        finally:
+            # A virtual port disappears only when its object is deleted.
+            del self.midi_out
+
+
+def _candidate_apis(requested: str) -> list[tuple[str, int]]:
+    import rtmidi
+
+    compiled = rtmidi.get_compiled_api()
+    if requested != "auto":
+        constant = getattr(rtmidi, _API_NAMES[requested])
+        if constant not in compiled:
+            raise MidiPortError(f"MIDI api {requested} is not available in this python-rtmidi build")
+        return [(requested, constant)]
+    names = {getattr(rtmidi, v): k for k, v in _API_NAMES.items() if hasattr(rtmidi, v)}
+    order = [rtmidi.API_MACOSX_CORE, rtmidi.API_LINUX_ALSA, rtmidi.API_UNIX_JACK, rtmidi.API_WINDOWS_MM]
+    return [(names[a], a) for a in order if a in compiled]
+
+
+def open_output(port_name: str = "MIDI-LLM", *, connect_to: str | None = None, api: str = "auto",
+                client_name: str = "midi-llm-bridge") -> OpenPort:
+    """A virtual output named ``port_name``, or the existing port whose name contains ``connect_to``."""
+    try:
+        import rtmidi
+    except ImportError as error:  # pragma: no cover - a dependency
+        raise MidiPortError(f"python-rtmidi is not installed ({error})") from None
+    failures: list[str] = []
+    for api_name, constant in _candidate_apis(api):
+        try:
+            midi_out = rtmidi.MidiOut(constant, name=client_name)
+        except Exception as error:  # rtmidi raises SystemError/RuntimeError variants per backend
+            failures.append(f"{api_name}: {error}")
+            continue
+        try:
+            if connect_to:
+                ports = midi_out.get_ports()
+                matches = [i for i, p in enumerate(ports) if connect_to.lower() in p.lower()]
+                if not matches:
+                    failures.append(f"{api_name}: no output port matching {connect_to!r} (have: {ports or 'none'})")
+                    del midi_out
+                    continue
+                midi_out.open_port(matches[0])
+                return OpenPort(midi_out, api_name, ports[matches[0]], virtual=False)
+            midi_out.open_virtual_port(port_name)
+            return OpenPort(midi_out, api_name, port_name, virtual=True)
+        except NotImplementedError:
+            failures.append(f"{api_name}: virtual ports are not supported")
+            del midi_out
+        except Exception as error:
+            failures.append(f"{api_name}: {error}")
+            del midi_out
+    hint = ""
+    if sys.platform.startswith("win") and not connect_to:
+        hint = (" Windows has no virtual MIDI ports: install loopMIDI, create a port, and set midi.connect_to"
+                " to its name.")
+    elif sys.platform.startswith("linux"):
+        hint = (" On Linux, ALSA needs /dev/snd/seq (load snd-seq) and JACK needs a running server"
+                " (e.g. `jackd -d dummy` or your audio setup).")
+    raise MidiPortError("cannot open a MIDI output (" + "; ".join(failures or ["no MIDI backend"]) + ")." + hint)

@@ -1,0 +1,224 @@
+"""Live output through a real JACK server (dummy driver): notes in time, no stuck notes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections import Counter, defaultdict
+
+import pytest
+
+from bridge.amt.notes import Note
+from bridge.amt.tempo import TempoMap
+from bridge.live.player import LivePlayer
+from tests.jack_server import JackServer
+
+reason = JackServer.available()
+pytestmark = pytest.mark.skipif(reason is not None, reason=f"no MIDI backend for live tests: {reason}")
+
+
+@pytest.fixture(scope="module")
+def jack():
+    server = JackServer()
+    server.start()
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = server.name  # rtmidi's JACK clients in this process join it
+    yield server
+    if previous is None:
+        os.environ.pop("JACK_DEFAULT_SERVER", None)
+    else:
+        os.environ["JACK_DEFAULT_SERVER"] = previous
+    server.stop()
+
+
+class Receiver:
+    """A python-rtmidi JACK input connected to our output port, collecting (time, message)."""
+
+    def __init__(self, jack: JackServer, source: str):
+        import rtmidi
+
+        self.messages: list[tuple[float, list[int]]] = []
+        self.lock = threading.Lock()
+        client = "receiver-" + source.split(":")[-1]  # unique: JACK renames clashing client names
+        self.midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=client)
+        self.midi_in.ignore_types(sysex=False, timing=True, active_sense=True)
+        self.midi_in.set_callback(self._on_message)
+        self.midi_in.open_virtual_port("in")
+        jack.wait_for_port(f"{client}:in")
+        result = jack.run("jack_connect", source, f"{client}:in")
+        assert result.returncode == 0, result.stderr
+
+    def _on_message(self, event, data=None) -> None:
+        message, _ = event
+        with self.lock:
+            self.messages.append((time.monotonic(), list(message)))
+
+    def close(self) -> None:
+        self.midi_in.close_port()
+        del self.midi_in
+
+
+def open_jack_output(jack: JackServer, name: str):
+    from bridge.live.ports import open_output
+
+    port = open_output(name, api="jack", client_name=f"bridge-{name}")
+    jack.wait_for_port(f"bridge-{name}:{name}")
+    return port
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.02)
+
+
+def pair_notes(messages: list[list[int]]) -> tuple[list[tuple[int, int, int]], Counter]:
+    """Pair note-ons with note-offs FIFO per (channel, pitch); returns played notes and unclosed counts."""
+    open_notes: dict[tuple[int, int], list[int]] = defaultdict(list)
+    played = []
+    for message in messages:
+        status = message[0] & 0xF0
+        channel = message[0] & 0x0F
+        if status == 0x90 and message[2] > 0:
+            open_notes[(channel, message[1])].append(message[2])
+        elif status == 0x80 or (status == 0x90 and message[2] == 0):
+            assert open_notes[(channel, message[1])], f"note-off without note-on: {message}"
+            velocity = open_notes[(channel, message[1])].pop(0)
+            played.append((channel, message[1], velocity))
+    return played, Counter({k: len(v) for k, v in open_notes.items() if v})
+
+
+def sample_notes() -> list[Note]:
+    notes = [Note(60 + i % 5, i * 0.25, 0.2, 80 + i, instrument=0) for i in range(12)]
+    notes += [Note(36, i * 0.5, 0.1, 100, instrument=128) for i in range(6)]
+    notes += [Note(40, 0.0, 1.0, 70, instrument=33), Note(40, 0.5, 1.0, 71, instrument=33)]  # overlap, same pitch
+    return notes
+
+
+def test_every_note_on_gets_its_note_off_and_channels_follow_instruments(jack):
+    port = open_jack_output(jack, "out1")
+    receiver = Receiver(jack, "bridge-out1:out1")
+    try:
+        notes = sample_notes()
+        player = LivePlayer(port, TempoMap.constant(240), buffer_seconds=0.2)
+        player.start()
+        for note in notes:
+            player.add(note)
+        assert player.finish(timeout=15)
+        wait_until(lambda: sum(1 for _, m in receiver.messages if m[0] & 0xF0 in (0x80, 0x90)) >= 2 * len(notes))
+    finally:
+        receiver.close()
+        port.close()
+    messages = [m for _, m in receiver.messages]
+    played, unclosed = pair_notes(messages)
+    assert not unclosed
+    assert len(played) == len(notes) == player.stats.notes_played
+    drums = [p for p in played if p[1] == 36]
+    assert drums and all(channel == 9 for channel, _, _ in drums)
+    piano_channel = next(c for c, pitch, _ in played if pitch == 60)
+    bass_channel = next(c for c, pitch, _ in played if pitch == 40)
+    assert piano_channel != bass_channel and 9 not in (piano_channel, bass_channel)
+    programs = [m for m in messages if m[0] & 0xF0 == 0xC0]
+    assert [0xC0 | piano_channel, 0] in programs and [0xC0 | bass_channel, 33] in programs
+    first_bass_on = next(i for i, m in enumerate(messages) if m[0] == 0x90 | bass_channel)
+    assert messages.index([0xC0 | bass_channel, 33]) < first_bass_on
+    assert sorted(v for _, _, v in played if v not in (100,)) == sorted(
+        int(n.velocity) for n in notes if n.instrument != 128)
+
+
+def test_cancel_mid_stream_leaves_nothing_sounding(jack):
+    port = open_jack_output(jack, "out2")
+    receiver = Receiver(jack, "bridge-out2:out2")
+    try:
+        player = LivePlayer(port, TempoMap.constant(60), buffer_seconds=0.1)
+        player.start()
+        for i in range(20):
+            player.add(Note(50 + i, i * 0.1, 3.0, 90))  # long notes, many sounding at once
+        time.sleep(0.8)
+        player.stop()
+        time.sleep(0.3)
+    finally:
+        receiver.close()
+        port.close()
+    messages = [m for _, m in receiver.messages]
+    played, unclosed = pair_notes(messages)
+    assert not unclosed, f"stuck notes after cancel: {unclosed}"
+    assert 0 < len(played) < 20
+    assert [0xB0 | player.channels_used[0], 123, 0] in messages
+
+
+def test_jack_midi_dump_sees_the_stream(jack):
+    port = open_jack_output(jack, "out3")
+    dump = subprocess.Popen(["jack_midi_dump", "-a"], env=jack.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        jack.wait_for_port("midi-monitor:input")
+        assert jack.run("jack_connect", "bridge-out3:out3", "midi-monitor:input").returncode == 0
+        player = LivePlayer(port, TempoMap.constant(300), buffer_seconds=0.2)
+        player.start()
+        notes = [Note(60 + i, i * 0.25, 0.2, 90) for i in range(8)]
+        for note in notes:
+            player.add(note)
+        assert player.finish(timeout=10)
+        time.sleep(0.3)
+    finally:
+        dump.terminate()
+        output, _ = dump.communicate(timeout=5)
+        port.close()
+    ons = [line for line in output.splitlines() if " 90 " in f" {line.lower()} "]
+    offs = [line for line in output.splitlines() if " 80 " in f" {line.lower()} "]
+    assert len(ons) == len(notes) and len(offs) == len(notes), output
+
+
+def test_late_notes_are_counted_and_dropped_by_policy(jack):
+    port = open_jack_output(jack, "out4")
+    receiver = Receiver(jack, "bridge-out4:out4")
+    try:
+        player = LivePlayer(port, TempoMap.constant(120), buffer_seconds=0.05, late_tolerance_seconds=0.01,
+                            late_policy="drop")
+        player.start()
+        time.sleep(0.4)
+        player.add(Note(70, 0.0, 0.1, 90))  # due 0.35 s ago: late
+        player.add(Note(72, 4.0, 0.1, 90))  # due in 1.65 s: on time
+        assert player.finish(timeout=10)
+        time.sleep(0.2)
+    finally:
+        receiver.close()
+        port.close()
+    played, unclosed = pair_notes([m for _, m in receiver.messages])
+    assert not unclosed
+    assert [p[1] for p in played] == [72]
+    assert player.stats.notes_late == 1 and player.stats.notes_dropped == 1
+
+
+def test_engine_stream_plays_exactly_the_result(jack, dense_engine):
+    from bridge.engine.requests import GenerationRequest
+
+    port = open_jack_output(jack, "out5")
+    receiver = Receiver(jack, "bridge-out5:out5")
+    tempo = TempoMap.constant(240)
+    try:
+        player = LivePlayer(port, tempo, buffer_seconds=0.5)
+        player.start()
+        request = GenerationRequest("generate", 0.0, 8.0, tempo, prompt="test", seed=11)
+        result = dense_engine.run(request, on_note=lambda row, note: player.add(note))
+        assert player.finish(timeout=20)
+        wait_until(lambda: len(receiver.messages) >= 2 * len(result.variations[0].new_notes))
+        time.sleep(0.2)
+    finally:
+        receiver.close()
+        port.close()
+    played, unclosed = pair_notes([m for _, m in receiver.messages])
+    assert not unclosed
+    expected = sorted(n.pitch for n in result.variations[0].new_notes)
+    assert sorted(p for _, p, _ in played) == expected
+    assert player.stats.notes_played == len(expected)
+
+
+def test_missing_port_gives_a_clear_message(jack):
+    from bridge.live.ports import MidiPortError, open_output
+
+    with pytest.raises(MidiPortError, match="no output port matching"):
+        open_output("x", connect_to="definitely-not-a-port", api="jack")
