@@ -62,7 +62,7 @@ def test_tempo_map_normalises_changes():
     assert tempo.beats_to_seconds(4) == pytest.approx(2.4)
 
 
-@pytest.mark.parametrize("bpm", [0, 0.5, 1001, math.nan, math.inf, -120])
+@pytest.mark.parametrize("bpm", [0, 60_000_001, math.nan, math.inf, -120])
 def test_unusable_tempos_are_refused(bpm):
     with pytest.raises(ValueError, match="tempo"):
         TempoMap.constant(bpm)

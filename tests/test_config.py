@@ -6,6 +6,8 @@ config.yaml must list exactly the schema's keys with its defaults.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
@@ -132,6 +134,9 @@ def test_env_override():
 
 
 def test_env_override_from_process_environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("MIDI_LLM_BRIDGE__"):
+            monkeypatch.delenv(name)
     monkeypatch.setenv("MIDI_LLM_BRIDGE__OSC__PORT", "9300")
     monkeypatch.setenv("MIDI_LLM_BRIDGE__MODEL__OFFLINE", "true")
     config = load_config()

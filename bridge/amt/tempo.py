@@ -20,9 +20,15 @@ class TempoChange:
     bpm: float
 
 
+MAX_BPM = 60_000_000.0
+"""The fastest tempo a MIDI file can state (1 microsecond per beat)."""
+
+
 def _check_bpm(bpm: float) -> None:
-    if not (isinstance(bpm, (int, float)) and math.isfinite(bpm) and 1.0 <= bpm <= 1000.0):
-        raise ValueError(f"tempo {bpm!r} bpm is not a usable tempo (1..1000 bpm)")
+    # Any tempo a MIDI file can state is accepted here; what a musician may ask
+    # for (a sane range) is checked where requests come in.
+    if not (isinstance(bpm, (int, float)) and math.isfinite(bpm) and 0.0 < bpm <= MAX_BPM):
+        raise ValueError(f"tempo {bpm!r} bpm is not a usable tempo (above 0, at most {MAX_BPM:g} bpm)")
 
 
 @dataclass(frozen=True)
