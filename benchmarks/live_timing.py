@@ -89,7 +89,7 @@ def main() -> int:
             else:
                 player = LivePlayer(port, tempo, buffer_seconds=0.5)
                 player.start(at=start)
-                feeder = threading.Thread(target=lambda: [player.add(n) for n in notes])
+                feeder = threading.Thread(target=lambda p=player: [p.add(n) for n in notes])
                 feeder.start()
                 feeder.join()
                 player.finish()

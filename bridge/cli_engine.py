@@ -124,6 +124,8 @@ def _build_request(args: argparse.Namespace, config: dict):
     notes: tuple = ()
     given = frozenset()
     if args.mode == "generate":
+        if not 1 <= args.tempo <= 1000:
+            raise ValueError(f"--tempo {args.tempo} must be 1..1000 bpm")
         tempo = TempoMap.constant(args.tempo)
         meter = TimeSignature.parse(args.time_sig)
         if not 1 <= args.bars <= limits["max_bars"]:
