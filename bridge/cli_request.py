@@ -1,0 +1,397 @@
+"""``midi-llm-bridge request``: talk to a running daemon from a script (REAPER's Lua has no sockets).
+
+    midi-llm-bridge request ping
+    midi-llm-bridge request generate --prompt "funky bass" --bars 4 --tempo 96 -o bass.mid --json bass.json
+    midi-llm-bridge request infill --in clip.json --start-bar 5 --end-bar 8 --json out.json --progress-file p.txt
+
+Never imports torch: it starts in a fraction of a second. Output files are
+written whole (a temporary file, then renamed), so a polling script never reads
+half a file. Exit status: 0 done, 1 the daemon answered with an error,
+2 bad arguments or input, 3 no daemon answering, 4 timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ACTIONS = ("ping", "status", "generate", "continue", "infill", "accompany", "cancel")
+EXIT_DAEMON_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RUNNING, EXIT_TIMEOUT = 1, 2, 3, 4
+
+
+def _default_port() -> int:
+    text = os.environ.get("MIDI_LLM_BRIDGE__OSC__PORT", "")
+    return int(text) if text.strip().isdigit() else 9123
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "request",
+        help="send one request to a running daemon and write a .mid file or JSON",
+        description="Talk to a running daemon (`midi-llm-bridge serve`) over OSC and write the result as a "
+                    ".mid file and/or JSON. For scripts that cannot speak OSC themselves (REAPER's Lua).",
+        epilog="Exit status: 0 done, 1 the daemon answered with an error, 2 bad arguments or input, "
+               "3 no daemon answering, 4 timed out. The JSON layout is in docs/protocol.md.",
+    )
+    parser.add_argument("action", choices=ACTIONS)
+    where = parser.add_argument_group("daemon")
+    where.add_argument("--port", type=int, default=None, help="daemon's UDP port (default 9123, or "
+                                                              "MIDI_LLM_BRIDGE__OSC__PORT)")
+    where.add_argument("--host", default="127.0.0.1", help="daemon's host (default %(default)s)")
+    where.add_argument("--secret", default=os.environ.get("MIDI_LLM_BRIDGE__OSC__SECRET"),
+                       help="the daemon's osc.secret (default: MIDI_LLM_BRIDGE__OSC__SECRET)")
+    where.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the result "
+                                                                    "(default %(default)s)")
+    where.add_argument("--id", dest="request_id", help="this request's id (default: a random number); "
+                                                       "another `request cancel --target ID` can cancel it")
+    where.add_argument("--target", help="cancel: the id of the request to cancel, or * for all from this computer")
+    music = parser.add_argument_group("music")
+    music.add_argument("--prompt", help="text description of the music")
+    music.add_argument("--in", dest="input", help="notes to start from: a .mid file or a JSON file "
+                                                  "(see docs/protocol.md)")
+    music.add_argument("--tempo", type=float, help="beats per minute (default: from --in, else 120)")
+    music.add_argument("--time-sig", help="time signature like 4/4 or 6/8 (default: from --in, else 4/4)")
+    music.add_argument("--units", choices=("beats", "seconds"), default="beats",
+                       help="unit of --start-beat/--end-beat and of the notes in JSON in and out (default beats)")
+    music.add_argument("--bars", type=int, help="bars to write (default 4; continue: after the last note's bar)")
+    music.add_argument("--start-beat", type=float, help="span start (beats from the start of the song or clip)")
+    music.add_argument("--end-beat", type=float, help="span end")
+    music.add_argument("--start-bar", type=int, help="first bar to write (bars count from 1)")
+    music.add_argument("--end-bar", type=int, help="last bar to write, included")
+    music.add_argument("--variations", type=int, help="how many candidates (decoded as one batch)")
+    music.add_argument("--seed", type=int, help="make the result reproducible (0..2147483647)")
+    music.add_argument("--grid", help="snap new notes: off, 1/4, 1/8, 1/8T, 1/16, 1/16T, 1/32")
+    music.add_argument("--temperature", type=float)
+    music.add_argument("--top-p", type=float)
+    music.add_argument("--top-k", type=int)
+    music.add_argument("--instruments", help="only these instruments for new notes (0-127 GM programs, 128 drums, "
+                                             "or names such as bass,drums)")
+    music.add_argument("--given", help="accompany: the instruments to accompany (default: all in the notes)")
+    music.add_argument("--pitch-range", help="lowest-highest pitch for pitched instruments, e.g. 36-84")
+    music.add_argument("--max-notes", type=int, help="at most this many new notes per variation")
+    music.add_argument("--max-new-tokens", type=int, help="stop each variation after this many ids")
+    music.add_argument("--velocity", type=float, help="velocity of new notes (default: sampling.default_velocity)")
+    music.add_argument("--program", type=int, help="GM program of --in notes that have no instrument (default 0)")
+    music.add_argument("--whole", action="store_true", help="return the whole clip (the notes kept + the new "
+                                                           "ones) instead of only the new notes")
+    out = parser.add_argument_group("output")
+    out.add_argument("-o", "--output", help="write a .mid file (variations 2.. get -2, -3 ... before .mid)")
+    out.add_argument("--json", dest="json_out", help="write the result as JSON to this file (- = standard output)")
+    out.add_argument("--progress-file", help="append one line per event (accepted N, started, progress F N, "
+                                             "done, error CODE MESSAGE) for a polling script")
+    parser.set_defaults(handler=run_request)
+
+
+# ----- input -------------------------------------------------------------------------------
+
+
+def _note_from_json(item: Any, index: int):
+    from bridge.amt.notes import Note
+
+    if not isinstance(item, dict):
+        raise ValueError(f"note {index + 1} in the JSON is not an object with pitch, start, duration")
+    try:
+        instrument = int(item.get("instrument", -1))
+        channel = item.get("channel", -1)
+        channel = -1 if channel is None else int(channel)
+        velocity = float(item.get("velocity", 100))
+        mute = bool(item.get("mute", 0))
+        pitch, start, duration = int(item["pitch"]), float(item["start"]), float(item["duration"])
+        if instrument < 0:
+            # The daemon decides the instrument from the channel (drums on 9) and --program.
+            return [pitch, start, duration, velocity, int(mute), -1, channel]
+        return Note(pitch, start, duration, velocity, instrument, mute, None if channel < 0 else channel)
+    except KeyError as error:
+        raise ValueError(f"note {index + 1} in the JSON has no {error.args[0]!r}") from None
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"note {index + 1} in the JSON: {error}") from None
+
+
+def read_input(path: str) -> tuple[list[Any], dict[str, Any]]:
+    """Notes (Note, or raw atoms when the instrument comes from the channel) and what the file says of the song."""
+    suffix = Path(path).suffix.lower()
+    song: dict[str, Any] = {}
+    if suffix in (".mid", ".midi", ".smf", ".kar"):
+        from bridge.amt.midi_file import read_midi
+
+        content = read_midi(path)
+        for warning in content.warnings:
+            print(f"note: {warning}", file=sys.stderr)
+        changes = content.tempo.changes
+        song["tempo"] = changes[0].bpm
+        song["tempo_change"] = [(c.beat, c.bpm) for c in changes[1:]]
+        song["time_sig"] = str(content.time_signature)
+        return list(content.notes), song
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); give a .mid file or a JSON file") from None
+    if isinstance(data, dict):
+        if "tempo" in data:
+            song["tempo"] = float(data["tempo"])
+        if "tempo_changes" in data:
+            song["tempo_change"] = [(float(b), float(t)) for b, t in data["tempo_changes"]]
+        if "time_sig" in data:
+            song["time_sig"] = str(data["time_sig"])
+        items = data.get("notes")
+        if items is None and data.get("variations"):
+            items = data["variations"][0].get("notes", [])
+        if items is None:
+            raise ValueError(f"{path} has no \"notes\" list")
+    elif isinstance(data, list):
+        items = data
+    else:
+        raise ValueError(f"{path} must hold a list of notes or an object with \"notes\"")
+    return [_note_from_json(item, i) for i, item in enumerate(items)], song
+
+
+def build_options(args: argparse.Namespace, song: dict[str, Any]) -> dict[str, Any]:
+    from bridge.cli_engine import parse_instruments, parse_pitch_range
+
+    options: dict[str, Any] = {
+        "prompt": args.prompt,
+        "units": args.units,
+        "tempo": args.tempo if args.tempo is not None else song.get("tempo"),
+        "tempo_change": None if args.tempo is not None else song.get("tempo_change") or None,
+        "time_sig": args.time_sig or song.get("time_sig"),
+        "bars": args.bars,
+        "start": args.start_beat,
+        "end": args.end_beat,
+        "start_bar": args.start_bar,
+        "end_bar": args.end_bar,
+        "variations": args.variations,
+        "seed": args.seed,
+        "grid": args.grid,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "max_notes": args.max_notes,
+        "max_tokens": args.max_new_tokens,
+        "velocity": args.velocity,
+        "program": args.program,
+        "whole": args.whole or None,
+    }
+    instruments = parse_instruments(args.instruments)
+    if instruments is not None:
+        options["instrument"] = sorted(instruments)
+    given = parse_instruments(args.given)
+    if given is not None:
+        options["given"] = sorted(given)
+    if args.pitch_range:
+        options["lowest_pitch"], options["highest_pitch"] = parse_pitch_range(args.pitch_range)
+    for key in ("tempo", "start", "end", "temperature", "top_p", "velocity"):
+        value = options[key]
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"--{key.replace('_', '-')} {value} is not a number")
+    return {k: v for k, v in options.items() if v is not None}
+
+
+# ----- output ------------------------------------------------------------------------------
+
+
+class ProgressFile:
+    """One line per event, appended and flushed (a Lua script polls the last line)."""
+
+    def __init__(self, path: str | None):
+        self.handle = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def line(self, text: str) -> None:
+        if self.handle is not None:
+            self.handle.write(" ".join(text.split()) + "\n")
+            self.handle.flush()
+
+    def event(self, name: str, values: list[Any]) -> None:
+        if name == "progress":
+            self.line(f"progress {float(values[0]):.3f} {int(values[1])}")
+        elif name == "accepted":
+            self.line(f"accepted {int(values[0])}")
+        elif name == "started":
+            self.line("started")
+        elif name == "warning":
+            self.line(f"warning {values[0]}")
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _write_json(target: str | None, document: dict[str, Any]) -> None:
+    if not target:
+        return
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        _write_atomically(Path(target), text.encode("utf-8"))
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(float(value), 6)
+
+
+def notes_json(notes: list[Any]) -> list[dict[str, Any]]:
+    """Flat note objects; a note without a channel gets the one the .mid writer gives its instrument."""
+    from bridge.amt.midi_file import assign_channels
+
+    channels = assign_channels(sorted({n.instrument for n in notes}, key=lambda i: (i == 128, i)))
+    return [{"pitch": n.pitch, "start": _number(n.start), "duration": _number(n.duration),
+             "velocity": _number(n.velocity), "instrument": n.instrument,
+             "channel": n.channel if n.channel is not None else channels[n.instrument], "mute": int(n.mute)}
+            for n in notes]
+
+
+def _output_paths(output: str, count: int) -> list[Path]:
+    path = Path(output)
+    if path.suffix.lower() not in (".mid", ".midi"):
+        path = path.with_name(path.name + ".mid")
+    if count == 1:
+        return [path]
+    return [path] + [path.with_name(f"{path.stem}-{i + 1}{path.suffix}") for i in range(1, count)]
+
+
+def _song(options: dict[str, Any]):
+    from bridge.amt.tempo import TempoChange, TempoMap, TimeSignature
+
+    tempo = TempoMap((TempoChange(0.0, float(options.get("tempo", 120.0))),
+                      *(TempoChange(float(b), float(t)) for b, t in options.get("tempo_change", []))))
+    return tempo, TimeSignature.parse(options.get("time_sig", "4/4"))
+
+
+# ----- the command -------------------------------------------------------------------------
+
+
+def run_request(args: argparse.Namespace) -> int:
+    from bridge.client import Client, DaemonError, DaemonUnreachable, RequestTimeout
+
+    port = args.port if args.port is not None else _default_port()
+    progress = ProgressFile(args.progress_file)
+    document: dict[str, Any] = {}
+    try:
+        with Client(port, args.host, secret=args.secret) as client:
+            if args.action in ("ping", "status"):
+                info = client.ping() if args.action == "ping" else client.status()
+                info.pop("id", None)
+                document = {"status": "ok", **info}
+                if args.json_out:
+                    _write_json(args.json_out, document)
+                else:
+                    if args.action == "ping":
+                        print(f"daemon on {client.where}: {info['state']}, protocol {info['protocol']}, model "
+                              f"{info['model']} on {info['device']}, {info['waiting']} waiting"
+                              f"{', one running' if info['running'] else ''}")
+                    else:
+                        for key, value in info.items():
+                            print(f"{key}: {value}")
+                progress.line("done")
+                return 0
+            if args.action == "cancel":
+                if not args.target:
+                    raise ValueError("cancel needs --target ID (the id given with --id), or --target '*'")
+                target: int | str = int(args.target) if args.target.lstrip("-").isdigit() else args.target
+                states = client.cancel(target)
+                document = {"status": "ok", "cancelled": args.target, "states": states}
+                if args.json_out:
+                    _write_json(args.json_out, document)
+                else:
+                    print(f"cancelled {args.target} ({', '.join(states)})")
+                progress.line("done")
+                return 0
+            return _generate(args, client, progress)
+    except DaemonUnreachable as error:
+        code, status = "not_running", EXIT_NOT_RUNNING
+        message = error.message
+    except RequestTimeout as error:
+        code, status, message = "timeout", EXIT_TIMEOUT, error.message
+    except DaemonError as error:
+        code, status, message = error.code, EXIT_DAEMON_ERROR, error.message
+    except (ValueError, OSError) as error:
+        code, status, message = "bad_input", EXIT_BAD_INPUT, str(error)
+    finally:
+        progress.close()
+    print(f"midi-llm-bridge: {message}" if code in ("not_running", "bad_input") else
+          f"midi-llm-bridge: error ({code}): {message}", file=sys.stderr)
+    _write_json(args.json_out, {"status": "error", "code": code, "message": message})
+    if args.progress_file:
+        with open(args.progress_file, "a", encoding="utf-8") as handle:
+            handle.write(" ".join(f"error {code} {message}".split()) + "\n")
+    return status
+
+
+def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
+    from bridge.amt.midi_file import write_midi
+    from bridge.amt.notes import Note
+    from bridge.protocol import PROTOCOL_VERSION
+
+    notes: list[Any] = []
+    song: dict[str, Any] = {}
+    if args.input:
+        notes, song = read_input(args.input)
+    options = build_options(args, song)
+    request_id: int | str | None = None
+    if args.request_id is not None:
+        request_id = int(args.request_id) if args.request_id.lstrip("-").isdigit() else args.request_id
+    tempo, meter = _song(options)
+    request_id = client.submit(args.action, notes, request_id=request_id, **options)
+    progress.line(f"sent {request_id}")
+    result = client.wait(request_id, timeout=args.timeout, on_event=progress.event)
+    for warning in result.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    seconds = args.units == "seconds"
+    files: list[str] = []
+    if args.output:
+        paths = _output_paths(args.output, len(result.variations))
+        for path, variation in zip(paths, result.variations):
+            beats = variation
+            if seconds:
+                beats = []
+                for n in variation:
+                    start = tempo.seconds_to_beats(n.start)
+                    end = tempo.seconds_to_beats(n.start + n.duration)
+                    beats.append(Note(n.pitch, start, max(0.0, end - start), n.velocity, n.instrument, n.mute,
+                                      n.channel))
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            write_midi(temporary, beats, tempo, meter)
+            os.replace(temporary, path)
+            files.append(str(path))
+    document = {
+        "status": "done",
+        "protocol": PROTOCOL_VERSION,
+        "id": result.request_id,
+        "mode": args.action,
+        "units": args.units,
+        "tempo": tempo.initial_bpm,
+        "time_sig": str(meter),
+        "start": _number(result.start),
+        "end": _number(result.end),
+        "whole": int(bool(args.whole)),
+        "seed": result.seed,
+        "seconds": round(result.seconds, 3),
+        "removed": result.removed,
+        "warnings": result.warnings,
+        "files": files,
+        "variations": [{"index": i, "count": len(v), "notes": notes_json(v)} for i, v in
+                       enumerate(result.variations)],
+    }
+    if args.json_out:
+        _write_json(args.json_out, document)
+    elif not args.output:
+        _write_json("-", document)
+    for path in files:
+        print(f"{path}", file=sys.stderr)
+    progress.line("done")
+    return 0

@@ -1,0 +1,408 @@
+"""A Python client for the daemon: plain UDP sockets, no torch, starts in a blink.
+
+    from bridge.client import Client
+    with Client(port=9123) as client:
+        print(client.ping())
+        result = client.request("generate", prompt="a calm piano waltz", bars=4, time_sig="3/4", seed=1)
+        for note in result.variations[0]:
+            print(note.pitch, note.start, note.duration)
+
+The client sends notes in numbered chunks, collects the replies of its own
+request (ignoring others'), asks the daemon to resend a result chunk that got
+lost, and raises :class:`DaemonError` (code and sentence from the daemon) or
+:class:`DaemonUnreachable` (nothing listening, or no answer).
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge import protocol as P
+from bridge.amt.notes import Note
+from bridge.protocol.assembly import ResultAssembly, describe_chunks
+from bridge.protocol.notes import atoms_to_note, encode_chunks, note_to_atoms
+from bridge.protocol.osc import Double, OscDecodeError, decode_datagram, encode_message
+from bridge.protocol.requests import MODES, OPTIONS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9123
+START_HINT = "start it with `make run` (or `midi-llm-bridge serve`)"
+PROBE_AFTER = 2.0
+"""Seconds of silence after which the client checks with a ping that the daemon is still there."""
+
+
+class DaemonError(Exception):
+    """The daemon refused or failed a request: ``code`` (see docs/protocol.md) and a sentence."""
+
+    def __init__(self, code: str, message: str, details: Sequence[Any] = ()):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = tuple(details)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class DaemonUnreachable(DaemonError):
+    """Nothing answers on the daemon's port."""
+
+    def __init__(self, message: str):
+        super().__init__("not_running", message)
+
+
+class RequestTimeout(DaemonError):
+    def __init__(self, message: str):
+        super().__init__("timeout", message)
+
+
+@dataclass
+class Result:
+    """What a generation request brought back (positions in the request's units)."""
+
+    request_id: int | str
+    variations: list[list[Note]]
+    seed: int
+    seconds: float
+    removed: int
+    start: float
+    end: float
+    warnings: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[float, int], None]
+NoteCallback = Callable[[int, Note], None]
+EventCallback = Callable[[str, list[Any]], None]
+
+
+def _wire_value(key: str, value: Any) -> list[Any]:
+    kind = OPTIONS[key][0]
+    if kind == "flag":
+        return [int(bool(value))]
+    if kind == "float":
+        return [Double(value)]
+    if kind == "grid":
+        return [value if isinstance(value, str) else Double(value)]
+    if kind == "int":
+        return [int(value)]
+    return [str(value)]
+
+
+def encode_options(options: Mapping[str, Any]) -> list[Any]:
+    """``{"bars": 4, "instrument": [0, 33], "tempo_change": [(8, 90)]}`` as key/value atoms."""
+    atoms: list[Any] = []
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key not in OPTIONS:
+            raise ValueError(f"unknown option {key!r}; known: {', '.join(OPTIONS)}")
+        _, arity, repeatable = OPTIONS[key]
+        values = list(value) if repeatable else [value]
+        for item in values:
+            atoms.append(key)
+            if arity == 1:
+                atoms += _wire_value(key, item)
+            else:
+                for part in item:
+                    atoms += _wire_value(key, part)
+    return atoms
+
+
+def encode_request(mode: str, request_id: int | str, notes: Sequence[Note] | Sequence[Sequence[Any]],
+                   options: Mapping[str, Any], *, max_bytes: int = 8192, reply_port: int = 0) -> list[bytes]:
+    """The datagrams of one request: the header, then the notes in chunks (none when there are no notes)."""
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    options = dict(options)
+    options["notes"] = len(notes)
+    header = encode_message(f"{P.PREFIX}/{mode}", [request_id, reply_port, *encode_options(options)])
+    if len(header) > max_bytes:
+        raise ValueError(f"the request header is {len(header)} bytes, over {max_bytes}; shorten the prompt")
+    if not notes:
+        return [header]
+    atoms = [note_to_atoms(n, doubles=True) if isinstance(n, Note) else list(n) for n in notes]
+    return [header, *encode_chunks(P.NOTES, [request_id], atoms, max_bytes=max_bytes)]
+
+
+class Client:
+    """One UDP socket talking to one daemon. Not thread safe: use one client per thread."""
+
+    def __init__(self, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, *, secret: str | None = None,
+                 max_datagram_bytes: int | None = None):
+        self.host = host
+        self.port = port
+        self.secret = secret
+        self.max_datagram_bytes = max_datagram_bytes  # None: ask the daemon before the first chunked request
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+            # "localhost" may list ::1 first; the daemon listens on 127.0.0.1 by default.
+            info = sorted(found, key=lambda entry: entry[0] != socket.AF_INET)[0]
+        except socket.gaierror as error:
+            raise DaemonUnreachable(f"cannot resolve the daemon's host {host!r}: {error}") from None
+        self.sock = socket.socket(info[0], socket.SOCK_DGRAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        except OSError:
+            pass
+        # Connected: replies come back on this socket, and "port unreachable" surfaces as an error.
+        self.sock.connect(info[4])
+        self._backlog: list[tuple[str, list[Any]]] = []
+
+    # ----- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _not_running(self) -> DaemonUnreachable:
+        return DaemonUnreachable(f"daemon not running on {self.where}: {START_HINT}")
+
+    def _secret_atoms(self) -> list[Any]:
+        return ["secret", self.secret] if self.secret else []
+
+    @staticmethod
+    def new_id() -> int:
+        return random.randrange(1, 2**31 - 1)
+
+    def send_raw(self, data: bytes) -> None:
+        try:
+            self.sock.send(data)
+        except (ConnectionRefusedError, ConnectionResetError):  # Windows reports a closed UDP port as a reset
+            raise self._not_running() from None
+
+    def send(self, address: str, args: Sequence[Any]) -> None:
+        self.send_raw(encode_message(address, args))
+
+    def _receive(self, timeout: float) -> tuple[str, list[Any]] | None:
+        self.sock.settimeout(max(0.001, timeout))
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return None
+        except (ConnectionRefusedError, ConnectionResetError):
+            raise self._not_running() from None
+        try:
+            messages = decode_datagram(data)
+        except OscDecodeError:
+            return ("", [])
+        self._backlog.extend(messages[1:])
+        return messages[0]
+
+    def _next(self, wanted: Callable[[str, list[Any]], bool], deadline: float, *,
+              probe: bool = False) -> tuple[str, list[Any]] | None:
+        """The next message ``wanted`` accepts (earlier unwanted ones are kept); None at the deadline.
+
+        With ``probe``, silence of :data:`PROBE_AFTER` seconds sends a ping, so a daemon
+        that died is noticed (as :class:`DaemonUnreachable`) instead of waited for.
+        """
+        for i, (address, args) in enumerate(self._backlog):
+            if wanted(address, args):
+                del self._backlog[i]
+                return address, args
+        quiet_since = time.monotonic()
+        probe_id: int | None = None
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return None
+            wait = deadline - now
+            if probe:
+                wait = min(wait, max(0.01, quiet_since + PROBE_AFTER - now))
+            message = self._receive(wait)
+            if message is None:
+                if probe and time.monotonic() - quiet_since >= PROBE_AFTER:
+                    if probe_id is not None:
+                        raise DaemonUnreachable(f"the daemon on {self.where} stopped answering")
+                    probe_id = self.new_id()
+                    self.send(P.PING, [probe_id, 0, *self._secret_atoms()])
+                    quiet_since = time.monotonic()
+                continue
+            quiet_since = time.monotonic()
+            address, args = message
+            if address == P.PONG and probe_id is not None and args and args[0] == probe_id:
+                probe_id = None
+                continue
+            if wanted(address, args):
+                return address, args
+            if address and len(self._backlog) < 10_000:
+                self._backlog.append((address, args))
+
+    @staticmethod
+    def _for(request_id: Any, *addresses: str) -> Callable[[str, list[Any]], bool]:
+        return lambda address, args: address in addresses and bool(args) and args[0] == request_id
+
+    def next_reply(self, request_id: Any, addresses: Iterable[str], timeout: float = 5.0
+                   ) -> tuple[str, list[Any]] | None:
+        """Low level: the next reply to ``request_id`` at one of ``addresses`` (others are kept for later)."""
+        return self._next(self._for(request_id, *addresses), time.monotonic() + timeout)
+
+    # ----- requests ---------------------------------------------------------------------
+
+    def ping(self, timeout: float = 2.0) -> dict[str, Any]:
+        """Protocol version, daemon version, state (loading/ready/shutting_down), model, device, queue."""
+        request_id = self.new_id()
+        self.send(P.PING, [request_id, 0, *self._secret_atoms()])
+        reply = self._next(self._for(request_id, P.PONG, P.ERROR), time.monotonic() + timeout)
+        if reply is None:
+            raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s: is it "
+                                    f"running? {START_HINT}")
+        address, args = reply
+        self._raise_if_error(address, args)
+        keys = ("id", "protocol", "version", "state", "model", "device", "waiting", "running")
+        return dict(zip(keys, args))
+
+    def status(self, timeout: float = 2.0) -> dict[str, Any]:
+        request_id = self.new_id()
+        self.send(P.STATUS, [request_id, 0, *self._secret_atoms()])
+        reply = self._next(self._for(request_id, P.INFO, P.ERROR), time.monotonic() + timeout)
+        if reply is None:
+            raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s: is it "
+                                    f"running? {START_HINT}")
+        address, args = reply
+        self._raise_if_error(address, args)
+        keys = ("id", "protocol", "version", "state", "model", "device", "dtype", "profile", "waiting", "running_id",
+                "max_notes_in", "max_notes_out", "max_bars", "max_variations", "queue_length", "max_datagram_bytes",
+                "load_seconds")
+        return dict(zip(keys, args))
+
+    @staticmethod
+    def _raise_if_error(address: str, args: list[Any]) -> None:
+        if address == P.ERROR:
+            code = str(args[1]) if len(args) > 1 else "error"
+            message = str(args[2]) if len(args) > 2 else "the daemon refused the request"
+            raise DaemonError(code, message, args[3:])
+
+    def submit(self, mode: str, notes: Sequence[Note] = (), *, request_id: int | str | None = None,
+               **options: Any) -> int | str:
+        """Send a request without waiting; returns its id (then call :meth:`wait`)."""
+        request_id = self.new_id() if request_id is None else request_id
+        options.setdefault("doubles", True)
+        if self.secret:
+            options.setdefault("secret", self.secret)
+        if notes and self.max_datagram_bytes is None:
+            self.max_datagram_bytes = int(self.status()["max_datagram_bytes"])
+        messages = encode_request(mode, request_id, notes, options, max_bytes=self.max_datagram_bytes or 8192)
+        for i, data in enumerate(messages):
+            self.send_raw(data)
+            if i % 16 == 15:
+                time.sleep(0.0005)
+        return request_id
+
+    def wait(self, request_id: int | str, *, timeout: float = 600.0, accept_timeout: float = 30.0,
+             on_progress: ProgressCallback | None = None, on_note: NoteCallback | None = None,
+             on_event: EventCallback | None = None) -> Result:
+        """Collect the replies of ``request_id`` until its result is complete (or an error)."""
+        deadline = time.monotonic() + timeout
+        job_messages = (P.ACCEPTED, P.STARTED, P.PROGRESS, P.NOTE, P.RESULT, P.WARNING, P.DONE, P.ERROR)
+        wanted = self._for(request_id, *job_messages)
+        assembly = ResultAssembly()
+        warnings: list[str] = []
+        done: list[Any] | None = None
+        accepted = False
+        resend_rounds = 0
+        while True:
+            if done is not None and assembly.complete():
+                break
+            if done is not None:
+                limit = min(deadline, time.monotonic() + 0.3)
+            elif not accepted:
+                limit = min(deadline, time.monotonic() + accept_timeout)
+            else:
+                limit = deadline
+            message = self._next(wanted, limit, probe=done is None)
+            if message is None:
+                if done is not None:
+                    missing = assembly.missing()
+                    if resend_rounds >= 3:
+                        raise DaemonError("missing_chunk", f"result {self._describe_missing(missing)} never "
+                                                           "arrived, even when asked again", missing)
+                    resend_rounds += 1
+                    flat = [x for pair in missing for x in pair]
+                    self.send(P.RESEND, [request_id, 0, *flat, *self._secret_atoms()])
+                    continue
+                if not accepted and time.monotonic() < deadline:
+                    raise RequestTimeout(f"the daemon on {self.where} did not accept request {request_id} within "
+                                         f"{accept_timeout:g} s")
+                raise RequestTimeout(f"request {request_id} did not finish within {timeout:g} s")
+            address, args = message
+            if address == P.ERROR:
+                self._raise_if_error(address, args)
+            accepted = True
+            if address == P.RESULT:
+                assembly.add(args[1:])
+            elif address == P.PROGRESS:
+                if on_progress is not None:
+                    on_progress(float(args[1]), int(args[2]))
+                if on_event is not None:
+                    on_event("progress", args[1:])
+            elif address == P.NOTE:
+                if on_note is not None:
+                    on_note(int(args[1]), atoms_to_note(args[3:10]))
+            elif address == P.WARNING:
+                warnings.append(str(args[1]))
+                if on_event is not None:
+                    on_event("warning", args[1:])
+            elif address == P.DONE:
+                done = args
+                assembly.variation_count = int(args[1])
+            elif on_event is not None:
+                on_event(address.rsplit("/", 1)[-1], args[1:])
+        assert done is not None
+        variations = [assembly.notes(v) for v in range(int(done[1]))]
+        return Result(request_id, variations, int(done[2]), float(done[3]), int(done[4]), float(done[5]),
+                      float(done[6]), warnings)
+
+    @staticmethod
+    def _describe_missing(missing: Iterable[tuple[int, int]]) -> str:
+        by_variation: dict[int, list[int]] = {}
+        for variation, chunk in missing:
+            by_variation.setdefault(variation, []).append(chunk)
+        parts = []
+        for variation, chunks in sorted(by_variation.items()):
+            if -1 in chunks:
+                parts.append(f"variation {variation} (all chunks)")
+            else:
+                parts.append(f"variation {variation} {describe_chunks(chunks)}")
+        return "; ".join(parts)
+
+    def request(self, mode: str, notes: Sequence[Note] = (), *, timeout: float = 600.0,
+                on_progress: ProgressCallback | None = None, on_note: NoteCallback | None = None,
+                on_event: EventCallback | None = None, request_id: int | str | None = None,
+                **options: Any) -> Result:
+        """Send a generate/continue/infill/accompany request and wait for its complete result."""
+        if on_note is not None:
+            options.setdefault("stream", True)
+        request_id = self.submit(mode, notes, request_id=request_id, **options)
+        return self.wait(request_id, timeout=timeout, on_progress=on_progress, on_note=on_note, on_event=on_event)
+
+    def generate(self, prompt: str = "", **options: Any) -> Result:
+        return self.request("generate", prompt=prompt, **options)
+
+    def cancel(self, target: int | str, timeout: float = 2.0) -> list[str]:
+        """Cancel one of this host's requests (or ``"*"``: all of them); returns the states they were in."""
+        request_id = self.new_id()
+        self.send(P.CANCEL, [request_id, 0, target, *self._secret_atoms()])
+        wanted = self._for(request_id, P.CANCELLED, P.ERROR)
+        reply = self._next(wanted, time.monotonic() + timeout)
+        if reply is None:
+            raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s")
+        self._raise_if_error(*reply)
+        states = [str(reply[1][2])]
+        if target == "*":
+            while (more := self._next(wanted, time.monotonic() + 0.2)) is not None:
+                states.append(str(more[1][2]))
+        return states
