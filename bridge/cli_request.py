@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ACTIONS = ("ping", "status", "generate", "continue", "infill", "accompany", "cancel")
+ACTIONS = ("ping", "status", "generate", "continue", "infill", "accompany", "cancel", "transport")
 EXIT_DAEMON_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RUNNING, EXIT_TIMEOUT = 1, 2, 3, 4
 
 
@@ -79,6 +79,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     music.add_argument("--program", type=int, help="GM program of --in notes that have no instrument (default 0)")
     music.add_argument("--whole", action="store_true", help="return the whole clip (the notes kept + the new "
                                                            "ones) instead of only the new notes")
+    live = parser.add_argument_group("live MIDI output")
+    live.add_argument("--live", action="store_true", help="also play the new notes to the daemon's MIDI port "
+                      "while they are written")
+    live.add_argument("--live-variation", type=int, help="which variation plays live (default 0, the first)")
+    live.add_argument("--follow", action="store_true", help="with --live: wait for the DAW's transport "
+                      "(request transport --state play --beat B) and play from that song position")
+    live.add_argument("--state", choices=("play", "stop"), help="transport: the DAW started or stopped")
+    live.add_argument("--beat", type=float, default=0.0, help="transport play: the song position in beats")
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--output", help="write a .mid file (variations 2.. get -2, -3 ... before .mid)")
     out.add_argument("--json", dest="json_out", help="write the result as JSON to this file (- = standard output)")
@@ -177,6 +185,9 @@ def build_options(args: argparse.Namespace, song: dict[str, Any]) -> dict[str, A
         "velocity": args.velocity,
         "program": args.program,
         "whole": args.whole or None,
+        "live": args.live or None,
+        "live_variation": args.live_variation,
+        "follow": args.follow or None,
     }
     instruments = parse_instruments(args.instruments)
     if instruments is not None:
@@ -297,6 +308,17 @@ def run_request(args: argparse.Namespace) -> int:
                     else:
                         for key, value in info.items():
                             print(f"{key}: {value}")
+                progress.line("done")
+                return 0
+            if args.action == "transport":
+                if not args.state:
+                    raise ValueError("transport needs --state play or --state stop")
+                affected = client.transport(args.state, args.beat)
+                document = {"status": "ok", "transport": args.state, "players": affected}
+                if args.json_out:
+                    _write_json(args.json_out, document)
+                else:
+                    print(f"transport {args.state}: {affected} live player(s)")
                 progress.line("done")
                 return 0
             if args.action == "cancel":

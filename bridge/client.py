@@ -392,6 +392,16 @@ class Client:
     def generate(self, prompt: str = "", **options: Any) -> Result:
         return self.request("generate", prompt=prompt, **options)
 
+    def transport(self, state: str, song_beat: float = 0.0, timeout: float = 2.0) -> int:
+        """Tell the daemon the DAW's transport started (at ``song_beat``) or stopped; returns players affected."""
+        request_id = self.new_id()
+        self.send(P.TRANSPORT, [request_id, 0, state, Double(song_beat), *self._secret_atoms()])
+        reply = self._next(self._for(request_id, P.TRANSPORT_OK, P.ERROR), time.monotonic() + timeout)
+        if reply is None:
+            raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s")
+        self._raise_if_error(*reply)
+        return int(reply[1][2])
+
     def cancel(self, target: int | str, timeout: float = 2.0) -> list[str]:
         """Cancel one of this host's requests (or ``"*"``: all of them); returns the states they were in."""
         request_id = self.new_id()

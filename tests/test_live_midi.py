@@ -222,3 +222,82 @@ def test_missing_port_gives_a_clear_message(jack):
 
     with pytest.raises(MidiPortError, match="no output port matching"):
         open_output("x", connect_to="definitely-not-a-port", api="jack")
+
+
+def live_daemon_config(port_name: str):
+    from bridge.config import defaults
+
+    config = defaults()
+    config["osc"]["port"] = 0
+    config["model"]["id"] = "dense tiny checkpoint"
+    config["midi"].update(port_name=port_name, api="jack", buffer_seconds=0.3)
+    return config
+
+
+def test_daemon_plays_a_request_live_following_the_transport(jack, dense_engine):
+    """A request with live+follow waits for transport play, then plays exactly its result; stop silences."""
+    from bridge.client import Client
+    from bridge.daemon.server import DaemonThread
+
+    with DaemonThread(live_daemon_config("daemon-live"), engine=dense_engine) as daemon, Client(daemon.port) as client:
+        result = client.request("generate", prompt="x", bars=4, tempo=240.0, seed=5, live=True, follow=True)
+        # The MIDI port exists now (it opened for the job); nothing plays before the transport starts.
+        port_name = next(p for p in jack.ports() if p.endswith(":daemon-live"))
+        receiver = Receiver(jack, port_name)
+        try:
+            time.sleep(0.3)
+            assert receiver.messages == []
+            assert client.transport("play", 0.0) == 1
+            expected = result.variations[0]
+            wait_until(lambda: len([m for _, m in receiver.messages if m[0] & 0xF0 == 0x80]) >= len(expected))
+            time.sleep(0.2)
+        finally:
+            receiver.close()
+    played, unclosed = pair_notes([m for _, m in receiver.messages])
+    assert not unclosed
+    assert sorted(p for _, p, _ in played) == sorted(n.pitch for n in expected)
+
+
+def test_daemon_transport_stop_and_shutdown_leave_no_note_sounding(jack, dense_engine):
+    from bridge.client import Client
+    from bridge.daemon.server import DaemonThread
+
+    daemon = DaemonThread(live_daemon_config("daemon-stop"), engine=dense_engine).start()
+    try:
+        with Client(daemon.port) as client:
+            # 60 bpm, long notes: the stream is still playing when the transport stops.
+            client.request("generate", prompt="x", bars=2, tempo=60.0, seed=9, live=True, follow=True)
+            port_name = next(p for p in jack.ports() if p.endswith(":daemon-stop"))
+            receiver = Receiver(jack, port_name)
+            client.transport("play", 0.0)
+            time.sleep(1.5)
+            assert client.transport("stop") >= 1
+            time.sleep(0.3)
+            stopped_at = len(receiver.messages)
+            # A second job plays and the daemon shuts down in the middle of it.
+            client.request("generate", prompt="x", bars=4, tempo=60.0, seed=10, live=True)
+            time.sleep(1.6)
+    finally:
+        daemon.stop()
+    time.sleep(0.3)
+    receiver.close()
+    messages = [m for _, m in receiver.messages]
+    for part in (messages[:stopped_at], messages):
+        _, unclosed = pair_notes(part)
+        assert not unclosed, f"stuck notes: {unclosed}"
+    assert any(m[0] & 0xF0 == 0xB0 and m[1] == 123 for m in messages[:stopped_at])
+
+
+def test_daemon_without_a_midi_backend_answers_with_an_error(dense_engine):
+    """Live output asked for, no port to open: an error reply in words, the daemon keeps serving."""
+    from bridge.client import Client, DaemonError
+    from bridge.daemon.server import DaemonThread
+
+    config = live_daemon_config("nowhere")
+    config["midi"]["connect_to"] = "a port that does not exist"
+    with DaemonThread(config, engine=dense_engine) as daemon, Client(daemon.port) as client:
+        with pytest.raises(DaemonError) as caught:
+            client.request("generate", prompt="x", bars=1, live=True)
+        assert caught.value.code == "midi_unavailable"
+        assert "no output port matching" in caught.value.message
+        assert client.request("generate", prompt="x", bars=1, seed=1).variations is not None

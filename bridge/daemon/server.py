@@ -21,11 +21,14 @@ from typing import Any
 from bridge import __version__
 from bridge import protocol as P
 from bridge.daemon.jobs import Job, JobQueue
+from bridge.live.ports import MidiPortError
+from bridge.live.service import LiveOutput
 from bridge.protocol.assembly import PendingRequest
 from bridge.protocol.errors import (
     BAD_REQUEST,
     CANCELLED,
     INTERNAL,
+    MIDI_UNAVAILABLE,
     MODEL_ERROR,
     NOT_FOUND,
     SHUTTING_DOWN,
@@ -34,7 +37,7 @@ from bridge.protocol.errors import (
     UNKNOWN_ADDRESS,
     ProtocolError,
 )
-from bridge.protocol.notes import encode_chunks, note_to_atoms, sorted_notes
+from bridge.protocol.notes import as_float, encode_chunks, note_to_atoms, sorted_notes
 from bridge.protocol.osc import Double, OscDecodeError, decode_datagram, encode_fitting, encode_message
 from bridge.protocol.requests import (
     build_job_spec,
@@ -90,6 +93,7 @@ class Daemon:
         self._drops = 0
         self._last_drop_log = 0.0
         self.counters = {"datagrams": 0, "dropped": 0, "errors": 0, "jobs": 0}
+        self.live = LiveOutput(config["midi"])
 
     # ----- life cycle -------------------------------------------------------------------
 
@@ -139,6 +143,7 @@ class Daemon:
         running = self.queue.running
         if running is not None:
             running.cancel.set()  # the worker replies shutting_down when the engine stops
+        self.live.close()  # every sounding note ends; All Notes Off on the channels used
         if self._stop is not None:
             self._stop.set()
 
@@ -282,14 +287,34 @@ class Daemon:
             self._on_cancel(args, sender)
         elif address == P.RESEND:
             self._on_resend(args, sender)
+        elif address == P.TRANSPORT:
+            self._on_transport(args, sender)
         elif address in P.REPLY_ADDRESSES:
             self._drop(sender, f"{address} is a reply, not a request")
         else:
             raise ProtocolError(UNKNOWN_ADDRESS, f"this daemon does not know {address!r}; it speaks protocol "
                                                  f"{P.PROTOCOL_VERSION}: /midi-llm/ping, status, generate, continue, "
-                                                 "infill, accompany, notes, cancel, resend")
+                                                 "infill, accompany, notes, cancel, resend, transport")
 
     # ----- requests ---------------------------------------------------------------------
+
+    def _on_transport(self, args: list[Any], sender: tuple[str, int]) -> None:
+        """``/transport id reply_port play|stop [song_beat]``: the DAW's transport, for live output."""
+        if len(args) < 3:
+            raise ProtocolError(BAD_REQUEST, "transport needs: id reply_port play|stop [song position in beats]")
+        request_id = parse_request_id(args[0])[0]
+        reply_to = (sender[0], parse_reply_port(args[1]) or sender[1])
+        state = args[2]
+        if state not in ("play", "stop"):
+            raise ProtocolError(BAD_REQUEST, f"transport state {state!r} must be play or stop")
+        rest = list(args[3:])
+        beat = 0.0
+        if rest and not isinstance(rest[0], str):
+            beat = as_float(rest.pop(0), "transport", "song position", 0.0, 1e7)
+        self._authorize(parse_options(rest))
+        affected = self.live.transport(state == "play", beat)
+        log.info("transport %s at beat %g: %d live player(s)", state, beat, affected)
+        self.send(reply_to, P.TRANSPORT_OK, [request_id, state, affected])
 
     def _on_ping(self, args: list[Any], sender: tuple[str, int]) -> None:
         padded = list(args) + [0, 0][len(args):]
@@ -535,11 +560,29 @@ class Daemon:
             self.send_threadsafe(reply, encode_message(P.NOTE, [rid, variation, sequence[0], *atoms]))
             sequence[0] += 1
 
+        player = None
+        if spec.live:
+            try:
+                player = self.live.player(spec.tempo, spec.start, follow_transport=spec.follow)
+            except (MidiPortError, RuntimeError) as error:
+                log.warning("request %s: live output unavailable: %s", rid, error)
+                return [self._error_bytes(rid, MIDI_UNAVAILABLE, f"live output is not available: {error}")]
+
+        def deliver(variation: int, note: Any) -> None:
+            if player is not None and variation == spec.live_variation:
+                player.add(note)
+            if spec.stream:
+                on_note(variation, note)
+
         try:
             request = to_generation_request(spec)
-            result = self.engine.run(request, on_note=on_note if spec.stream else None, on_progress=on_progress,
-                                     cancel=job.cancel)
+            result = self.engine.run(request, on_note=deliver if (spec.stream or player) else None,
+                                     on_progress=on_progress, cancel=job.cancel)
+            if player is not None:
+                self.live.finish(player)
         except Cancelled:
+            if player is not None:
+                self.live.abort(player)
             if self.state == "shutting_down":
                 code, message = SHUTTING_DOWN, "the daemon is shutting down; this request was stopped"
             else:
@@ -547,9 +590,13 @@ class Daemon:
             log.info("request %s: %s", rid, message)
             return [self._error_bytes(rid, code, message)]
         except ValueError as error:
+            if player is not None:
+                self.live.abort(player)
             log.info("request %s refused by the engine: %s", rid, error)
             return [self._error_bytes(rid, BAD_REQUEST, str(error))]
         except Exception as error:  # noqa: BLE001 - the model failed; the daemon keeps serving
+            if player is not None:
+                self.live.abort(player)
             log.exception("request %s: the model failed", rid)
             return [self._error_bytes(rid, MODEL_ERROR, f"the model failed while writing ({type(error).__name__}: "
                                                         f"{error}); the daemon keeps serving, try again")]

@@ -84,6 +84,8 @@ class LivePlayer:
         self.stats = PlaybackStats()
         self._origin_seconds = tempo.beats_to_seconds(origin_beat)
         self._start: float | None = None
+        # (song seconds, kind, serial, channel, note, program): times are absolute so that the
+        # origin may still change when a player waiting for the transport starts.
         self._heap: list[tuple[float, int, int, int, Note | None, int]] = []
         self._serial = itertools.count()
         self._channels: dict[int, int] = {}
@@ -98,24 +100,38 @@ class LivePlayer:
 
     # ----- public --------------------------------------------------------------------------
 
-    def start(self, at: float | None = None) -> None:
-        """Start the clock: ``origin_beat`` sounds at monotonic time ``at`` (default: now + buffer)."""
-        self._start = at if at is not None else self.clock() + self.buffer_seconds
+    def start(self, at: float | None = None, *, origin_beat: float | None = None) -> None:
+        """Start the clock: ``origin_beat`` sounds at monotonic time ``at`` (default: now + buffer).
+
+        Notes may be added before the start (a player that waits for the DAW's
+        transport); ``origin_beat`` given here (the song position where the user
+        pressed play) replaces the one given at construction, and notes that
+        start before it are not played.
+        """
+        with self._condition:
+            if origin_beat is not None:
+                self.origin_beat = origin_beat
+                self._origin_seconds = self.tempo.beats_to_seconds(origin_beat)
+            self._start = at if at is not None else self.clock() + self.buffer_seconds
         self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
 
     def add(self, note: Note) -> None:
         """Queue one note (thread-safe). Muted notes and notes before the origin are not played."""
         if note.mute:
             return
-        if note.start < self.origin_beat - 1e-9:
-            self.stats.notes_skipped_before_start += 1
-            return
         channel = self._channel_for(note.instrument)
         serial = next(self._serial)
-        on_at = self.tempo.beats_to_seconds(note.start) - self._origin_seconds
-        off_at = max(on_at, self.tempo.beats_to_seconds(note.end) - self._origin_seconds)
+        on_at = self.tempo.beats_to_seconds(note.start)
+        off_at = max(on_at, self.tempo.beats_to_seconds(note.end))
         with self._condition:
             if self._closed or self._stopping:
+                return
+            if note.start < self.origin_beat - 1e-9 and self.started:
+                self.stats.notes_skipped_before_start += 1
                 return
             if note.instrument != vocab.DRUMS and note.instrument not in self._programs_sent:
                 self._programs_sent.add(note.instrument)
@@ -187,7 +203,7 @@ class LivePlayer:
                                 return
                             self._condition.wait(0.5)
                             continue
-                        due = self._start + self._heap[0][0]
+                        due = self._start + self._heap[0][0] - self._origin_seconds
                         wait = due - self.clock()
                         if wait <= 0:
                             item = heapq.heappop(self._heap)
@@ -206,6 +222,10 @@ class LivePlayer:
             self._send([PROGRAM_CHANGE | channel, program])
             return
         if kind == _ON:
+            if note.start < self.origin_beat - 1e-9:  # queued before a start at a later song position
+                self.stats.notes_skipped_before_start += 1
+                self._dropped.add(serial)
+                return
             late = self.clock() - due
             if late > self.late_tolerance:
                 self.stats.notes_late += 1

@@ -31,14 +31,18 @@ class OpenPort:
     virtual: bool
 
     def send(self, message: list[int]) -> None:
+        if self.midi_out is None:
+            raise MidiPortError(f"the MIDI port {self.name} is closed")
         self.midi_out.send_message(message)
 
     def close(self) -> None:
+        if self.midi_out is None:
+            return
         try:
             self.midi_out.close_port()
         finally:
             # A virtual port disappears only when its object is deleted.
-            del self.midi_out
+            self.midi_out = None
 
 
 def _candidate_apis(requested: str) -> list[tuple[str, int]]:

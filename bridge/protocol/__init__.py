@@ -18,9 +18,10 @@ ACCOMPANY = PREFIX + "/accompany"
 NOTES = PREFIX + "/notes"
 CANCEL = PREFIX + "/cancel"
 RESEND = PREFIX + "/resend"
+TRANSPORT = PREFIX + "/transport"
 
 MODE_ADDRESSES = {GENERATE: "generate", CONTINUE: "continue", INFILL: "infill", ACCOMPANY: "accompany"}
-REQUEST_ADDRESSES = frozenset({PING, STATUS, NOTES, CANCEL, RESEND, *MODE_ADDRESSES})
+REQUEST_ADDRESSES = frozenset({PING, STATUS, NOTES, CANCEL, RESEND, TRANSPORT, *MODE_ADDRESSES})
 
 # Replies (daemon -> client).
 PONG = PREFIX + "/pong"
@@ -34,8 +35,10 @@ WARNING = PREFIX + "/warning"
 DONE = PREFIX + "/done"
 ERROR = PREFIX + "/error"
 CANCELLED = PREFIX + "/cancelled"
+TRANSPORT_OK = PREFIX + "/transport_ok"
 
-REPLY_ADDRESSES = frozenset({PONG, INFO, ACCEPTED, STARTED, PROGRESS, NOTE, RESULT, WARNING, DONE, ERROR, CANCELLED})
+REPLY_ADDRESSES = frozenset({PONG, INFO, ACCEPTED, STARTED, PROGRESS, NOTE, RESULT, WARNING, DONE, ERROR, CANCELLED,
+                             TRANSPORT_OK})
 
 MAX_ATOMS = 256
 """Max for Live's lists are cut at 256 atoms: no message from the daemon has more arguments."""

@@ -13,6 +13,7 @@ UNAUTHORIZED = "unauthorized"
 SHUTTING_DOWN = "shutting_down"
 MODEL_ERROR = "model_error"
 INTERNAL = "internal"
+MIDI_UNAVAILABLE = "midi_unavailable"
 
 CODES: dict[str, str] = {
     BAD_REQUEST: "a value in the request is missing, of the wrong type or out of range",
@@ -26,6 +27,7 @@ CODES: dict[str, str] = {
     SHUTTING_DOWN: "the daemon is stopping",
     MODEL_ERROR: "the model failed while writing; the daemon keeps serving",
     INTERNAL: "a bug in the daemon; the daemon keeps serving",
+    MIDI_UNAVAILABLE: "live output was asked for but no MIDI output port could be opened",
 }
 
 

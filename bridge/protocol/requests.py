@@ -57,6 +57,9 @@ OPTIONS: dict[str, tuple[str, int, bool]] = {
     "stream": ("flag", 1, False),
     "whole": ("flag", 1, False),
     "doubles": ("flag", 1, False),
+    "live": ("flag", 1, False),
+    "live_variation": ("int", 1, False),
+    "follow": ("flag", 1, False),
 }
 
 
@@ -153,6 +156,9 @@ class JobSpec:
     stream: bool = False
     whole: bool = False
     doubles: bool = False
+    live: bool = False
+    live_variation: int = 0
+    follow: bool = False
 
     def to_units(self, beats: float) -> float:
         """A position in the request's units."""
@@ -274,13 +280,15 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
         if given and not given & audible:
             raise ProtocolError(BAD_REQUEST, "none of the given instruments has notes in the clip")
     velocity = as_float(options.get("velocity", sampling["default_velocity"]), "option", "velocity", 1.0, 127.0)
+    live_variation = as_int(options.get("live_variation", 0), "option", "live_variation", 0, variations - 1)
     return JobSpec(
         mode=mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
         seconds=seconds, variations=variations, seed=seed, grid=_grid(options.get("grid", sampling["grid"])),
         temperature=temperature, top_p=top_p, top_k=top_k, max_notes=max_notes, max_tokens=max_tokens,
         lowest_pitch=low, highest_pitch=high, instruments=instruments, given=given, velocity=velocity,
         stream=options.get("stream", False), whole=options.get("whole", False),
-        doubles=options.get("doubles", False),
+        doubles=options.get("doubles", False), live=options.get("live", False), live_variation=live_variation,
+        follow=options.get("follow", False),
     )
 
 
