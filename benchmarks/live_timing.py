@@ -22,13 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import write_section  # noqa: E402
 from bridge.amt.notes import Note  # noqa: E402
 from bridge.amt.tempo import TempoMap  # noqa: E402
 from bridge.live.player import LivePlayer  # noqa: E402
 from tests.jack_server import JackServer  # noqa: E402
-
-MARK_BEGIN = "<!-- live-timing:begin -->"
-MARK_END = "<!-- live-timing:end -->"
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -115,21 +113,14 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     section = (
-        f"{MARK_BEGIN}\n## Live MIDI timing\n\n"
+        "## Live MIDI timing\n\n"
         f"`.venv/bin/python benchmarks/live_timing.py --notes {args.notes}`: {args.notes} sixteenth notes at 120 bpm "
         "through a JACK server with the dummy driver (48 kHz, 256-frame periods, so arrival times are quantised "
         "to about 5.3 ms by the driver), received by a python-rtmidi JACK input that timestamps each note-on. "
         f"Error = arrival - scheduled onset. Machine: {os.cpu_count()} cores, {platform.machine()}, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n{MARK_END}"
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n"
     )
-    docs = ROOT / "docs" / "benchmarks.md"
-    text = docs.read_text() if docs.exists() else "# Benchmarks\n"
-    if MARK_BEGIN in text:
-        head, rest = text.split(MARK_BEGIN, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    docs.write_text(text)
+    print(f"written to {write_section('live-timing', section)}")
     return 0
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import write_section  # noqa: E402
 from bridge import protocol as P  # noqa: E402
 from bridge.amt.notes import Note  # noqa: E402
 from bridge.client import Client, DaemonUnreachable  # noqa: E402
@@ -99,6 +100,22 @@ def measure_accepted(client: Client, count: int, notes: list[Note]) -> list[floa
     return times
 
 
+def measure_startup(port: int, repeats: int) -> dict[str, list[float]]:
+    """Wall time of whole processes: the request client's ping against a bare interpreter and a torch import."""
+    commands = {
+        "bare": [sys.executable, "-c", "pass"],
+        "client": [sys.executable, "-m", "bridge", "request", "ping", "--port", str(port)],
+        "torch": [sys.executable, "-c", "import torch"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            t0 = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
 def engine_request(options: dict, notes: list[Note]):
     from bridge.amt.tempo import TempoMap, TimeSignature
     from bridge.engine.requests import GenerationRequest
@@ -117,7 +134,7 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=200)
     parser.add_argument("--accepts", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-daemon.md"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
 
     temporary = None
@@ -154,6 +171,7 @@ def main() -> None:
             pings = measure_pings(client, args.pings)
             accepted_plain = measure_accepted(client, args.accepts, [])
             accepted_chunked = measure_accepted(client, max(5, args.accepts // 5), big)
+            startup = measure_startup(port, args.repeats)
             # Alternate the engine alone (this process) and the daemon (its process), so that whatever
             # else the machine does weighs on both alike.
             for name, (options, notes) in requests.items():
@@ -187,6 +205,10 @@ def main() -> None:
         rows.append((f"{name}: through the daemon / Engine.run alone (median of {args.repeats})",
                      f"{d * ms:.1f} ms / {e * ms:.1f} ms = x{d / e:.2f} (+{(d - e) * ms:.1f} ms)"))
     rows.append(("daemon start to ready (process start, imports, load, warm-up)", f"{daemon_start:.1f} s"))
+    bare, client_cli, torch_import = (statistics.median(startup[k]) for k in ("bare", "client", "torch"))
+    rows.append((f"`midi-llm-bridge request ping`, whole process (median of {args.repeats})",
+                 f"{client_cli * ms:.0f} ms; bare `python -c pass` {bare * ms:.0f} ms (x{client_cli / bare:.1f}); "
+                 f"`python -c 'import torch'` {torch_import * ms:.0f} ms (x{torch_import / bare:.1f})"))
 
     import torch
 
@@ -211,8 +233,8 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(f"written to {args.out}", file=sys.stderr)
+    out = write_section("roundtrip", text.replace("# Daemon round trips", "## Daemon round trips", 1), Path(args.out))
+    print(f"written to {out}", file=sys.stderr)
     if temporary is not None:
         temporary.cleanup()
 

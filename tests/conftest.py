@@ -10,6 +10,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the hub
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+def pytest_configure(config):
+    """One torch thread: on a shared 2-core machine more threads make tiny models slower, not faster."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def tiny_midi_llm_dir(tmp_path_factory):
     """Random-weight Llama with MIDI-LLM's 183,286-id layout and a Llama-3-style tokenizer."""

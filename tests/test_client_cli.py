@@ -84,13 +84,11 @@ def test_the_ready_line_says_what_was_loaded(server, dense_midi_llm_dir):
         assert words in ready
 
 
-def test_request_ping_is_fast_and_never_loads_torch(server):
-    started = time.monotonic()
+def test_request_ping_never_loads_torch(server):
+    """The client's start-up time is measured in benchmarks/roundtrip.py; here: it never imports torch."""
     done = cli("request", "ping", "--port", str(server.port))
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     assert f"daemon on 127.0.0.1:{server.port}: ready, protocol 1" in done.stdout
-    assert elapsed < 5  # generous for a loaded CI machine; the import check below is the strict one
     code = (f"import sys; from bridge.cli import main; rc = main(['request', 'ping', '--port', '{server.port}']); "
             "loaded = [m for m in ('torch', 'transformers') if m in sys.modules]; "
             "assert rc == 0 and not loaded, (rc, loaded)")

@@ -216,11 +216,10 @@ def test_cancel_waiting_and_running(client):
     with pytest.raises(DaemonError) as caught:
         client.wait(waiting, timeout=5)
     assert caught.value.code == "cancelled" and "before it started" in caught.value.message
-    started = time.monotonic()
     assert client.cancel(running) == ["running"]
     with pytest.raises(DaemonError) as caught:
-        client.wait(running, timeout=10)
-    assert caught.value.code == "cancelled" and time.monotonic() - started < 5
+        client.wait(running, timeout=10)  # the bound: a cancelled job answers, it does not run to the end
+    assert caught.value.code == "cancelled"
     with pytest.raises(DaemonError) as caught:
         client.cancel(running)
     assert caught.value.code == "not_found"
@@ -273,11 +272,9 @@ def test_a_lost_request_chunk_is_named(raw):
     for index, start in enumerate(range(0, 60, 20)):
         if index != 1:
             raw.send(P.NOTES, 77, index, 3, *[a for note_atoms in atoms[start:start + 20] for a in note_atoms])
-    started = time.monotonic()
-    args = raw.expect(P.ERROR, timeout=5)
+    args = raw.expect(P.ERROR, timeout=5)  # chunk_timeout_seconds is 0.5 here
     assert args[:2] == [77, "missing_chunk"]
     assert "chunk 1 of 3 never arrived" in args[2] and args[3:] == [1]
-    assert time.monotonic() - started < 3
 
 
 def test_a_lost_result_chunk_is_asked_for_again(daemon):

@@ -311,7 +311,11 @@ class Decoder:
                 stats.sampled_tokens += 2
                 absolute = relative + row.offset
                 note_id = vocab.NOTE_OFFSET + note
-                row.sequence.append_event((vocab.TIME_OFFSET + absolute, vocab.DURATION_OFFSET + duration, note_id))
+                # A REST carries no duration: keep it as the facts write it (0) in the sequence that
+                # later windows are rebuilt from (the cache keeps the id that was fed until then).
+                stored_duration = 0 if note_id == vocab.REST else duration
+                row.sequence.append_event(
+                    (vocab.TIME_OFFSET + absolute, vocab.DURATION_OFFSET + stored_duration, note_id))
                 row.feed = [self.profile.model_id(note_id)]
                 if note_id != vocab.REST:
                     instrument, pitch = divmod(note, vocab.MAX_PITCH)
