@@ -325,7 +325,7 @@ def markdown(rows: list[Row], options: argparse.Namespace, total_seconds: float)
         "  with other processes, several OpenMP threads per tiny forward make timings erratic.",
     ]
     return "\n".join([
-        "# Decoding benchmark",
+        "## Decoding",
         "",
         "How fast the engine's decoding loop samples music tokens, compared with the two ways",
         "the model is otherwise run. Reproduce with:",
@@ -337,7 +337,7 @@ def markdown(rows: list[Row], options: argparse.Namespace, total_seconds: float)
         "(`--tokens`, `--threads`, `--repeats`, `--hidden`, `--layers` change the setup;",
         "`--no-write` only prints.)",
         "",
-        "## Methods",
+        "### Methods",
         "",
         "- **naive (reference-style)**: what the Anticipatory Music Transformer reference sampler does.",
         "  For every token the model runs over the whole context again (text prompt for MIDI-LLM, mode",
@@ -362,11 +362,11 @@ def markdown(rows: list[Row], options: argparse.Namespace, total_seconds: float)
         "model itself and infills [30 s, 60 s): the first 30 s are the prompt and the notes after 60 s",
         "are anticipated controls. **Plain generation** starts from nothing (text prompt for MIDI-LLM).",
         "",
-        "## Machine",
+        "### Machine",
         "",
         *machine,
         "",
-        "## Results",
+        "### Results",
         "",
         table(rows),
         "",
@@ -375,7 +375,7 @@ def markdown(rows: list[Row], options: argparse.Namespace, total_seconds: float)
         "",
         *verdict(rows),
         "",
-        "## Where the time goes",
+        "### Where the time goes",
         "",
         "A cProfile of the MIDI-LLM layout (plain generation, one thread) shows the costs each method",
         "carries per token besides the (tiny) transformer layers:",
@@ -389,7 +389,7 @@ def markdown(rows: list[Row], options: argparse.Namespace, total_seconds: float)
         "- ours: the forward (one new id per step, cached) is the largest share; the sort for top-p covers",
         "  at most 16,513 candidates (the note slot; 10,000 for times, 1,000 for durations).",
         "",
-        "## Reading the numbers",
+        "### Reading the numbers",
         "",
         "The tiny models make the transformer layers cheap, so these numbers weigh what surrounds the",
         "layers: re-running the context, the size of the output head, full-vocabulary sorting for",
@@ -428,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(verdict(rows)))
     if not options.no_write:
-        output = write_section("decode", markdown(rows, options, total).replace("# Decoding benchmark", "## Decoding", 1),
+        output = write_section("decode", markdown(rows, options, total),
                                Path(options.output))
         print(f"\nwritten to {output}")
     return 0

@@ -113,6 +113,15 @@ def encode_options(options: Mapping[str, Any]) -> list[Any]:
     return atoms
 
 
+def _raw_note_atoms(note: Sequence[Any]) -> list[Any]:
+    """A raw 7-atom note with its positions as 64-bit doubles, like the span it is compared with."""
+    atoms = list(note)
+    for index in (1, 2):  # start, duration
+        if index < len(atoms) and isinstance(atoms[index], float) and not isinstance(atoms[index], Double):
+            atoms[index] = Double(atoms[index])
+    return atoms
+
+
 def encode_request(mode: str, request_id: int | str, notes: Sequence[Note] | Sequence[Sequence[Any]],
                    options: Mapping[str, Any], *, max_bytes: int = 8192, reply_port: int = 0) -> list[bytes]:
     """The datagrams of one request: the header, then the notes in chunks (none when there are no notes)."""
@@ -125,7 +134,7 @@ def encode_request(mode: str, request_id: int | str, notes: Sequence[Note] | Seq
         raise ValueError(f"the request header is {len(header)} bytes, over {max_bytes}; shorten the prompt")
     if not notes:
         return [header]
-    atoms = [note_to_atoms(n, doubles=True) if isinstance(n, Note) else list(n) for n in notes]
+    atoms = [note_to_atoms(n, doubles=True) if isinstance(n, Note) else _raw_note_atoms(n) for n in notes]
     return [header, *encode_chunks(P.NOTES, [request_id], atoms, max_bytes=max_bytes)]
 
 
