@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Build the Max for Live device MIDI-LLM.amxd from its text sources, reproducibly.
+
+Sources (in git, text): ``src/MIDI-LLM.maxpat`` (the patcher JSON) and the ES5 JavaScript
+``src/midi_llm_core.js``, ``src/midi_llm_live.js``, ``src/midi_llm_device.js``. Outputs,
+committed too so that users need neither Max nor Python to install the device:
+
+* ``midi-llm.js``: the three scripts concatenated, for Max's classic ``js`` object;
+* ``MIDI-LLM.amxd``: a frozen MIDI-effect device holding the patcher and ``midi-llm.js``, one
+  file to drag into Live (with ``--unfrozen``: the patcher only, which then finds
+  ``midi-llm.js`` in its own folder);
+* ``MIDI-LLM.svg``: a drawing of the device's presentation view, for the README.
+
+Same sources, same bytes: no time stamps (frozen entries carry a fixed date) and no
+absolute paths. Standard library only.
+
+The container, as Ableton's own reader (github.com/Ableton/maxdevtools, maxdiff) parses it:
+chunks of a 4-byte tag and a little-endian 32-bit size: ``ampf`` (device type ``mmmm`` =
+MIDI effect), ``meta`` (4 bytes: 0 unfrozen, 7 frozen), ``ptch``. Unfrozen, ``ptch`` is the
+patcher JSON ending in a NUL. Frozen, it is an ``mx@c`` block (big-endian): ``mx@c``, header
+size 16, 64-bit offset of the footer, the files back to back (the device's JSON first), then
+the footer ``dlst`` of ``dire`` entries (``type``, ``fnam``, ``sz32``, ``of32``, ``vers``,
+``flag``, ``mdat``), one per file.
+
+    python max_for_live/build_amxd.py            # write midi-llm.js and MIDI-LLM.amxd
+    python max_for_live/build_amxd.py --check    # exit 1 if the committed files are stale
+    python max_for_live/build_amxd.py --unfrozen --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import struct
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE / "src"
+PATCHER_SOURCE = SRC / "MIDI-LLM.maxpat"
+JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_device.js")
+JS_NAME = "midi-llm.js"
+DEVICE_NAME = "MIDI-LLM.amxd"
+SKETCH_NAME = "MIDI-LLM.svg"
+
+DEVICE_TYPE = b"mmmm"  # MIDI effect
+META_UNFROZEN, META_FROZEN = 0, 7
+DEVICE_ENTRY_FLAG = 0x11
+HFS_EPOCH_OFFSET = 2082844800  # seconds from 1904-01-01 (HFS+) to 1970-01-01
+FIXED_MDAT = 1704067200 + HFS_EPOCH_OFFSET  # 2024-01-01 UTC, so that builds are reproducible
+AMXD_TYPE_MIDI = int.from_bytes(DEVICE_TYPE, "big")  # the patcher's "amxdtype"
+
+
+def build_js(src: Path = SRC) -> bytes:
+    """The sources concatenated (in dependency order) under a header naming their digest."""
+    parts = []
+    digest = hashlib.sha256()
+    for name in JS_SOURCES:
+        text = (src / name).read_text(encoding="utf-8")
+        if not text.endswith("\n"):
+            text += "\n"
+        digest.update(name.encode() + b"\0" + text.encode("utf-8"))
+        parts.append(f"// ----- src/{name} " + "-" * max(4, 80 - len(name) - 14) + "\n" + text)
+    header = (
+        f"// {JS_NAME}: built by max_for_live/build_amxd.py from max_for_live/src/; do not edit it here.\n"
+        f"// Sources: {', '.join(JS_SOURCES)} (sha256 {digest.hexdigest()[:16]}).\n"
+        "// ES5 for Max's classic [js] object (Max 8.5+ as bundled with Live 11 and 12).\n\n"
+    )
+    return (header + "\n".join(parts)).encode("utf-8")
+
+
+def build_patcher(src: Path = SRC) -> dict:
+    """The patcher JSON, checked: a MIDI effect whose [js] loads midi-llm.js."""
+    patcher = json.loads((src / PATCHER_SOURCE.name).read_text(encoding="utf-8"))
+    inner = patcher["patcher"]
+    scripts = [b["box"] for b in inner["boxes"] if b["box"].get("text", "").split()[:1] == ["js"]]
+    if [s["text"].split()[1] for s in scripts] != [JS_NAME]:
+        raise SystemExit(f"{PATCHER_SOURCE.name} must hold exactly one [js {JS_NAME}] box")
+    inner["amxdtype"] = AMXD_TYPE_MIDI
+    inner["dependency_cache"] = [{"name": JS_NAME, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}]
+    return patcher
+
+
+def patcher_bytes(patcher: dict) -> bytes:
+    return (json.dumps(patcher, indent="\t", ensure_ascii=False) + "\n").encode("utf-8") + b"\0"
+
+
+def _chunk(tag: bytes, payload: bytes) -> bytes:
+    return tag + struct.pack("<I", len(payload)) + payload
+
+
+def _field(tag: str, payload: bytes) -> bytes:
+    return tag.encode("ascii") + struct.pack(">I", 8 + len(payload)) + payload
+
+
+def _dire(kind: str, name: str, size: int, offset: int, flag: int) -> bytes:
+    raw = name.encode("ascii")
+    fname = raw + b"\0" * ((len(raw) // 4 + 1) * 4 - len(raw))  # NUL-terminated, padded to 4
+    fields = (_field("type", kind.encode("ascii")) + _field("fnam", fname)
+              + _field("sz32", struct.pack(">I", size)) + _field("of32", struct.pack(">I", offset))
+              + _field("vers", struct.pack(">I", 0)) + _field("flag", struct.pack(">I", flag))
+              + _field("mdat", struct.pack(">I", FIXED_MDAT)))
+    return b"dire" + struct.pack(">I", 8 + len(fields)) + fields
+
+
+def frozen_ptch(device_json: bytes, files: list[tuple[str, str, bytes]]) -> bytes:
+    """The mx@c block: the device's JSON, then each (name, type, bytes), then the dlst footer."""
+    region = bytearray(device_json)
+    dires = [_dire("JSON", DEVICE_NAME, len(device_json), 16, DEVICE_ENTRY_FLAG)]
+    for name, kind, data in files:
+        dires.append(_dire(kind, name, len(data), 16 + len(region), 0))
+        region += data
+    footer_body = b"".join(dires)
+    footer = b"dlst" + struct.pack(">I", 8 + len(footer_body)) + footer_body
+    return b"mx@c" + struct.pack(">I", 16) + struct.pack(">Q", 16 + len(region)) + bytes(region) + footer
+
+
+def build_amxd(patcher: dict, js: bytes, *, frozen: bool = True) -> bytes:
+    device_json = patcher_bytes(patcher)
+    if frozen:
+        ptch, meta = frozen_ptch(device_json, [(JS_NAME, "TEXT", js)]), META_FROZEN
+    else:
+        ptch, meta = device_json, META_UNFROZEN
+    return _chunk(b"ampf", DEVICE_TYPE) + _chunk(b"meta", struct.pack("<I", meta)) + _chunk(b"ptch", ptch)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def render_presentation(patcher: dict) -> bytes:
+    """An SVG drawing of the device as Live shows it (its presentation view), from the patcher JSON.
+
+    A sketch for the README, drawn from the boxes' presentation rectangles and initial values; it
+    is not a screenshot of Live.
+    """
+    inner = patcher["patcher"]
+    width, height = int(inner["devicewidth"]), 169
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * 2}" height="{height * 2}" '
+           f'viewBox="0 0 {width} {height}" font-family="Arial, Helvetica, sans-serif">',
+           f'<rect width="{width}" height="{height}" fill="#2f2f2f"/>']
+    for entry in inner["boxes"]:
+        box = entry["box"]
+        if not box.get("presentation"):
+            continue
+        x, y, w, h = box["presentation_rect"]
+        kind = box["maxclass"]
+        value = box.get("saved_attribute_attributes", {}).get("valueof", {})
+        initial = (value.get("parameter_initial") or [0])[0]
+        if kind == "comment":
+            size = box.get("fontsize", 10.0)
+            weight = "bold" if box.get("fontface") == 1 else "normal"
+            fill = "#f0c850" if weight == "bold" else "#bdbdbd"
+            out.append(f'<text x="{x + 1}" y="{y + size}" font-size="{size}" font-weight="{weight}" '
+                       f'fill="{fill}">{_escape(box["text"])}</text>')
+        elif kind == "textedit":
+            out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" fill="#1e1e1e" stroke="#6a6a6a"/>')
+            out.append(f'<text x="{x + 5}" y="{y + 15}" font-size="11" fill="#7d7d7d">prompt: e.g. funky slap bass '
+                       "line, 16ths, minor key</text>")
+        elif kind == "live.text":
+            out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" fill="#f0c850" stroke="#1e1e1e"/>')
+            out.append(f'<text x="{x + w / 2}" y="{y + h / 2 + 4}" font-size="{min(12, h - 6)}" text-anchor="middle" '
+                       f'fill="#1e1e1e" font-weight="bold">{_escape(box["text"])}</text>')
+        elif kind in ("live.menu", "live.numbox"):
+            if kind == "live.menu":
+                label = value["parameter_enum"][int(initial)]
+            else:
+                label = f"{initial:g}" if value.get("parameter_unitstyle") == 1 else str(int(initial))
+            out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="#474747" stroke="#1e1e1e"/>')
+            out.append(f'<text x="{x + 4}" y="{y + h - 5}" font-size="10" fill="#e6e6e6">{_escape(label)}</text>')
+            if kind == "live.menu":
+                out.append(f'<path d="M{x + w - 10} {y + 7} l6 0 l-3 4 z" fill="#e6e6e6"/>')
+    out.append("</svg>")
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def build(src: Path = SRC, *, frozen: bool = True) -> dict[str, bytes]:
+    """Every output file by name."""
+    js = build_js(src)
+    patcher = build_patcher(src)
+    return {JS_NAME: js, DEVICE_NAME: build_amxd(patcher, js, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
+
+
+# ----- reading (for --check, the tests and curious people) ---------------------------------------
+
+
+def parse_amxd(data: bytes) -> dict:
+    """{"type": "mmmm", "meta": int, "frozen": bool, "patcher": dict, "files": {name: (type, flag, bytes)}}.
+
+    Raises ValueError when the bytes are not a well-formed device.
+    """
+    chunks: list[tuple[bytes, bytes]] = []
+    offset = 0
+    while offset < len(data):
+        if offset + 8 > len(data):
+            raise ValueError(f"a truncated chunk header at byte {offset}")
+        tag = data[offset:offset + 4]
+        (size,) = struct.unpack("<I", data[offset + 4:offset + 8])
+        payload = data[offset + 8:offset + 8 + size]
+        if len(payload) != size:
+            raise ValueError(f"chunk {tag!r} says {size} bytes, {len(payload)} are there")
+        chunks.append((tag, payload))
+        offset += 8 + size
+    if [t for t, _ in chunks] != [b"ampf", b"meta", b"ptch"]:
+        raise ValueError(f"chunks {[t for t, _ in chunks]} are not ampf, meta, ptch")
+    kind, meta, ptch = (p for _, p in chunks)
+    if len(meta) != 4:
+        raise ValueError("the meta chunk must hold 4 bytes")
+    result: dict = {"type": kind.decode("ascii"), "meta": struct.unpack("<I", meta)[0], "files": {}}
+    if ptch[:4] != b"mx@c":
+        result["frozen"] = False
+        result["patcher"] = json.loads(ptch.rstrip(b"\0").decode("utf-8"))
+        return result
+    result["frozen"] = True
+    (header_size,) = struct.unpack(">I", ptch[4:8])
+    (footer_at,) = struct.unpack(">Q", ptch[8:16])
+    if header_size != 16 or ptch[footer_at:footer_at + 4] != b"dlst":
+        raise ValueError("the mx@c block has no dlst footer where its header says")
+    (footer_size,) = struct.unpack(">I", ptch[footer_at + 4:footer_at + 8])
+    if footer_at + footer_size != len(ptch):
+        raise ValueError("the dlst footer's size does not reach the end of the ptch chunk")
+    entries = ptch[footer_at + 8:]
+    while entries:
+        if entries[:4] != b"dire":
+            raise ValueError(f"footer entry {entries[:4]!r} is not dire")
+        (entry_size,) = struct.unpack(">I", entries[4:8])
+        fields, body = {}, entries[8:entry_size]
+        while body:
+            (field_size,) = struct.unpack(">I", body[4:8])
+            fields[body[:4].decode("ascii")] = body[8:field_size]
+            body = body[field_size:]
+        name = fields["fnam"].rstrip(b"\0").decode("ascii")
+        (size,) = struct.unpack(">I", fields["sz32"])
+        (at,) = struct.unpack(">I", fields["of32"])
+        if at + size > footer_at:
+            raise ValueError(f"{name} lies past the start of the footer")
+        result["files"][name] = (fields["type"].decode("ascii"), struct.unpack(">I", fields["flag"])[0],
+                                 ptch[at:at + size])
+        entries = entries[entry_size:]
+    device = result["files"].get(DEVICE_NAME)
+    if device is None or device[0] != "JSON":
+        raise ValueError(f"the frozen device has no {DEVICE_NAME} JSON entry")
+    result["patcher"] = json.loads(device[2].rstrip(b"\0").decode("utf-8"))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="where to write (default: max_for_live/)")
+    parser.add_argument("--unfrozen", action="store_true",
+                        help="write an unfrozen device that loads midi-llm.js from its own folder")
+    parser.add_argument("--check", action="store_true",
+                        help="do not write: exit 1 if the files in --out differ from a fresh build")
+    args = parser.parse_args(argv)
+    outputs = build(frozen=not args.unfrozen)
+    if args.check:
+        stale = [name for name, data in outputs.items()
+                 if not (args.out / name).is_file() or (args.out / name).read_bytes() != data]
+        if stale:
+            print(f"stale: {', '.join(stale)}; run: python max_for_live/build_amxd.py", file=sys.stderr)
+            return 1
+        print("up to date: " + ", ".join(outputs))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, data in outputs.items():
+        (args.out / name).write_bytes(data)
+        print(f"wrote {args.out / name} ({len(data):,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+// Unit tests of the device's pure logic (max_for_live/src/midi_llm_core.js), no daemon, no
+// network: request and chunk building, reply parsing and result assembly (with lost chunks),
+// spans, origins, the write-back plan, and that the sources are ES5 (Max's classic [js]).
+//
+//   node --expose-internals tests/m4l/unit.js            run every test
+//   node tests/m4l/unit.js --dump FILE.json              write GM names and name guesses (for pytest)
+"use strict";
+
+const assert = require("assert");
+const fs = require("fs");
+const vm = require("vm");
+const {FakeLive} = require("./fake_live");
+const {MaxDevice, SOURCES} = require("./harness");
+
+function loadCore() {
+    const context = vm.createContext({});
+    vm.runInContext(fs.readFileSync(SOURCES[0], "utf8"), context, {filename: SOURCES[0]});
+    return context.MidiLLM;
+}
+
+const core = loadCore();
+
+// Values made in the sandbox have the sandbox's Array and Object: compare them as JSON.
+function same(actual, expected, message) {
+    const plain = (value) => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+    assert.deepStrictEqual(plain(actual), plain(expected), message);
+}
+const tests = {};
+
+function notes(count, step = 0.5, extra = {}) {
+    const found = [];
+    for (let i = 0; i < count; i++) {
+        found.push({note_id: i + 1, pitch: 40 + (i % 60), start_time: i * step, duration: step, velocity: 100, mute: 0,
+            ...extra});
+    }
+    return found;
+}
+
+function request(overrides = {}) {
+    return {
+        id: 4200001, replyPort: 9130, mode: "infill", prompt: "  dreamy pads ", tempo: 96.5, numerator: 6,
+        denominator: 8, span: {start: 6, end: 12}, origin: 0, variations: 2, seed: 77, grid: "1/8T",
+        temperature: 0.9, topP: 0.95, instruments: [33], given: [], notes: notes(70), instrument: 33, ...overrides,
+    };
+}
+
+tests["sources are ES5 (Max's classic js)"] = () => {
+    let acorn;
+    try {
+        acorn = require("internal/deps/acorn/acorn/dist/acorn");
+    } catch (error) {
+        return "skipped: run node with --expose-internals to check the syntax";
+    }
+    for (const file of SOURCES) {
+        acorn.parse(fs.readFileSync(file, "utf8"), {ecmaVersion: 5, sourceType: "script"});
+    }
+    return undefined;
+};
+
+tests["a request header carries every option"] = () => {
+    const messages = core.buildRequest(request());
+    const header = messages[0];
+    same(header.slice(0, 3), ["/midi-llm/infill", 4200001, 9130]);
+    const pairs = {};
+    for (let i = 3; i < header.length; i += 2) {
+        pairs[header[i]] = header[i + 1];
+    }
+    same(pairs, {
+        prompt: "dreamy pads", notes: 70, units: "beats", tempo: 96.5, time_sig: "6/8", start: 6, end: 12,
+        variations: 2, seed: 77, grid: "1/8T", temperature: 0.9, top_p: 0.95, instrument: 33, whole: 0, stream: 0,
+    });
+    assert.ok(header.length <= 256);
+};
+
+tests["notes travel in chunks of at most 32 notes, 7 atoms each, under 256 atoms"] = () => {
+    const messages = core.buildRequest(request());
+    const chunks = messages.slice(1);
+    assert.strictEqual(chunks.length, 3);
+    same(chunks.map((c) => (c.length - 4) / 7), [32, 32, 6]);
+    chunks.forEach((chunk, index) => {
+        same(chunk.slice(0, 4), ["/midi-llm/notes", 4200001, index, 3]);
+        assert.ok(chunk.length - 1 <= core.MAX_ATOMS);
+    });
+    same(chunks[0].slice(4, 11), [40, 0, 0.5, 100, 0, 33, -1]);
+    same(core.buildRequest(request({notes: []})).length, 1, "no notes, no chunks");
+    assert.strictEqual(core.notesPerChunk(8192), 32);
+    assert.strictEqual(core.notesPerChunk(512), 11, "a small osc.max_datagram_bytes gets smaller chunks");
+    assert.strictEqual(core.notesPerChunk(0), 32);
+};
+
+tests["notes before beat 0 shift the origin by whole bars"] = () => {
+    const clip = [{pitch: 60, start_time: -1.5, duration: 1, velocity: 90}, {pitch: 127, start_time: 3, duration: 1, velocity: 90}];
+    const origin = core.computeOrigin(clip, {start: 0, end: 8}, 4);
+    assert.strictEqual(origin, -4);
+    const messages = core.buildRequest(request({notes: clip, origin, span: {start: 0, end: 8}}));
+    assert.strictEqual(messages[0][messages[0].indexOf("start") + 1], 4);
+    assert.strictEqual(messages[0][messages[0].indexOf("end") + 1], 12);
+    same(messages[1].slice(4), [60, 2.5, 1, 90, 0, 33, -1, 127, 7, 1, 90, 0, 33, -1]);
+    same(core.toLiveNote({pitch: 61, start: 2.5, duration: 0.25, velocity: 72, mute: 0}, origin),
+        {pitch: 61, start_time: -1.5, duration: 0.25, velocity: 72, mute: 0});
+    assert.strictEqual(core.computeOrigin(clip.slice(1), {start: 0, end: 8}, 4), 0);
+};
+
+tests["spans: bars, the clip's loop, the selected notes, continue after the end"] = () => {
+    const clip = {looping: true, loopStart: 4, loopEnd: 12, startMarker: 0, endMarker: 16};
+    same(core.computeSpan({mode: "generate", kind: "bars", bars: 2, bar: 4, clip: null}), {start: 0, end: 8});
+    same(core.computeSpan({mode: "generate", kind: "loop", bars: 2, bar: 4, clip: null}), {start: 0, end: 8});
+    same(core.computeSpan({mode: "generate", kind: "selection", bars: 2, bar: 4, clip: null, selection: null}),
+        {start: 0, end: 8}, "an empty slot: bars");
+    same(core.computeSpan({mode: "infill", kind: "loop", bars: 2, bar: 4, clip}), {start: 4, end: 12});
+    same(core.computeSpan({mode: "infill", kind: "bars", bars: 1, bar: 4, clip}), {start: 4, end: 8});
+    same(core.computeSpan({mode: "infill", kind: "selection", bars: 1, bar: 4, clip,
+        selection: {start: 5.25, end: 7.5}}), {start: 5, end: 8});
+    same(core.computeSpan({mode: "continue", kind: "bars", bars: 2, bar: 4, clip}), {start: 12, end: 20});
+    same(core.computeSpan({mode: "continue", kind: "loop", bars: 2, bar: 4, clip}), {start: 12, end: 20});
+    const odd = {looping: false, loopStart: 0, loopEnd: 4, startMarker: 0, endMarker: 7};
+    same(core.computeSpan({mode: "continue", kind: "bars", bars: 1, bar: 3, clip: odd}), {start: 9, end: 12},
+        "6/8: bars of 3 beats, from the bar line after the end");
+    same(core.computeSpan({mode: "infill", kind: "loop", bars: 1, bar: 4, clip, loop: {start: 6, end: 10}}),
+        {start: 6, end: 10}, "the arrangement's loop brace");
+    assert.throws(() => core.computeSpan({mode: "infill", kind: "bars", bars: 1, bar: 4, clip: null}),
+        (e) => e instanceof core.UserError && /infill needs a clip/.test(e.message));
+    assert.throws(() => core.computeSpan({mode: "infill", kind: "selection", bars: 1, bar: 4, clip, selection: null}),
+        /no notes are selected/);
+    same(core.selectionRange([{start_time: 2, duration: 1}, {start_time: 1, duration: 0.5}]), {start: 1, end: 3});
+};
+
+tests["replies: accepted, started, progress, results, done"] = () => {
+    const job = new core.Job(17, "generate");
+    assert.strictEqual(job.handle("/midi-llm/accepted", [99, 0]), null, "another request's reply");
+    same(job.handle("/midi-llm/accepted", [17, 2]), {type: "accepted", position: 2});
+    same(job.handle("/midi-llm/started", [17]), {type: "started"});
+    same(job.handle("/midi-llm/progress", [17, 0.5, 12]), {type: "progress", fraction: 0.5, notes: 12});
+    const note = [60, 0.5, 0.25, 72, 0, 33, -1];
+    assert.strictEqual(job.handle("/midi-llm/result", [17, 0, 0, 2, 3, ...note, ...note]), null, "not done yet");
+    assert.strictEqual(job.handle("/midi-llm/result", [17, 1, 0, 1, 0]), null, "an empty variation is one chunk");
+    let event = job.handle("/midi-llm/done", [17, 2, 1234, 0.8, 0, 0, 8]);
+    same(event, {type: "incomplete", missing: [[0, 1]]}, "chunk 1 of variation 1 is missing");
+    event = job.handle("/midi-llm/result", [17, 0, 1, 2, 3, ...note]);
+    assert.strictEqual(event.type, "complete");
+    assert.strictEqual(event.result.variations[0].length, 3);
+    same(event.result.variations[1], []);
+    assert.strictEqual(event.result.seed, 1234);
+    same(event.result.variations[0][0],
+        {pitch: 60, start: 0.5, duration: 0.25, velocity: 72, mute: 0, instrument: 33, channel: -1});
+};
+
+tests["a variation of which nothing came is asked for whole; a short count is refused"] = () => {
+    const job = new core.Job("x", "generate");
+    job.handle("/midi-llm/result", ["x", 0, 0, 1, 1, 60, 0, 1, 72, 0, 0, -1]);
+    same(job.handle("/midi-llm/done", ["x", 2, 1, 0.1, 0, 0, 4]), {type: "incomplete", missing: [[1, -1]]});
+    job.handle("/midi-llm/result", ["x", 1, 0, 1, 2, 60, 0, 1, 72, 0, 0, -1]);
+    same(job.check(), {type: "incomplete", missing: [[1, -1]]}, "2 notes announced, 1 came");
+    assert.match(core.TEXT.lostChunks([[1, -1], [0, 3]]), /variation 2, variation 1 chunk 3/);
+    const messages = core.resendMessages("x", 9130, Array.from({length: 300}, (_, i) => [0, i]));
+    assert.strictEqual(messages.length, 3);
+    same(messages[0].slice(0, 5), ["/midi-llm/resend", "x", 9130, 0, 0]);
+    for (const message of messages) {
+        assert.ok(message.length - 1 <= 256);
+    }
+};
+
+tests["errors and status texts say what to do"] = () => {
+    const job = new core.Job(5, "infill");
+    same(job.handle("/midi-llm/error", [5, "too_large", "the span is 300 bars", 1]),
+        {type: "error", code: "too_large", message: "the span is 300 bars", details: [1]});
+    assert.strictEqual(core.TEXT.notRunning(9123),
+        "daemon not running on port 9123: start it with `make run` (or `midi-llm-bridge serve --port 9123`)");
+    assert.match(core.TEXT.protocolMismatch(2), /^daemon speaks protocol 2, this device 1: update/);
+    assert.strictEqual(core.TEXT.error("cancelled", "cancelled while the model was writing"), "cancelled");
+    assert.strictEqual(core.TEXT.progress(0.456, 12), "writing 46% (12 notes)");
+    assert.strictEqual(core.TEXT.ready({model: "/x/y/MIDI-LLM", device: "cuda", state: "ready"}), "ready: MIDI-LLM on cuda");
+};
+
+tests["instruments from track names, Drum Racks and brackets"] = () => {
+    assert.strictEqual(core.trackInstrument("Bass", []), 33);
+    assert.strictEqual(core.trackInstrument("Lead [81]", []), 81);
+    assert.strictEqual(core.trackInstrument("Bass [0]", []), 0, "the bracket wins");
+    assert.strictEqual(core.trackInstrument("3-MIDI", ["MxDeviceMidiEffect", "DrumGroupDevice"]), 128);
+    assert.strictEqual(core.trackInstrument("3-MIDI", []), null);
+    assert.strictEqual(core.trackNameFor(128), "Drums [128]");
+    assert.strictEqual(core.trackNameFor(33), "Electric Bass (finger) [33]");
+};
+
+tests["the plan: variations into the next empty slots, new scenes when none are left"] = () => {
+    const result = {variations: [[{pitch: 60, start: 0, duration: 1, velocity: 72, mute: 0, instrument: 0}],
+        [{pitch: 62, start: 1, duration: 1, velocity: 72, mute: 0, instrument: 0}], []], removed: 0};
+    const ctx = {mode: "generate", view: "session", track: 2, scene: 1, target: {ref: {track: 2, scene: 1}, exists: false},
+        span: {start: 0, end: 4}, origin: 0, slots: [true, false, true, false], sceneCount: 4, trackCount: 3, clipEnd: 0};
+    const plan = core.planWrite(ctx, result);
+    same(plan.ops.map((o) => [o.op, o.scene === undefined ? (o.clip || {}).scene : o.scene]), [
+        ["create_clip", 1], ["add_notes", 1], ["create_clip", 3], ["add_notes", 3], ["create_scene", undefined],
+        ["create_clip", 4], ["add_notes", 4]]);
+    assert.strictEqual(plan.notes, 2);
+
+    const infill = core.planWrite({...ctx, mode: "infill", target: {ref: {track: 2, scene: 1}, exists: true}, clipEnd: 8},
+        {variations: result.variations.slice(0, 2), removed: 3});
+    same(infill.ops.map((o) => o.op), ["replace_span", "duplicate_clip", "replace_span"]);
+    same(infill.ops[1], {op: "duplicate_clip", track: 2, from: 1, to: 3});
+
+    const cont = core.planWrite({...ctx, mode: "continue", span: {start: 8, end: 12},
+        target: {ref: {track: 2, scene: 1}, exists: true}, clipEnd: 8}, {variations: [result.variations[0]], removed: 0});
+    same(cont.ops.map((o) => o.op), ["add_notes", "extend_clip"]);
+    assert.strictEqual(cont.ops[1].end, 12);
+
+    const arrangement = core.planWrite({...ctx, mode: "infill", view: "arrangement",
+        target: {ref: {track: 2, arrangement: 0}, exists: true}}, {variations: result.variations, removed: 0});
+    same(arrangement.ops.map((o) => o.op), ["replace_span"]);
+    assert.match(arrangement.note, /need Session View/);
+};
+
+tests["the plan: accompaniment to the track of each instrument, or new named tracks"] = () => {
+    const n = (instrument, start) => ({pitch: 40, start, duration: 1, velocity: 72, mute: 0, instrument});
+    const ctx = {mode: "accompany", view: "session", accompanyTarget: "tracks", track: 0, scene: 0,
+        target: {ref: {track: 0, scene: 0}, exists: true}, span: {start: 0, end: 8}, origin: 0, clipEnd: 8,
+        trackCount: 3, otherTracks: [{index: 1, instrument: 33, slots: {0: false}}, {index: 2, instrument: 128, slots: {0: true}}]};
+    const plan = core.planWrite(ctx, {variations: [[n(128, 0), n(33, 1), n(81, 2), n(33, 3)]], removed: 0});
+    same(plan.ops.map((o) => [o.op, o.op === "create_track" ? o.index : (o.track === undefined ? o.clip.track : o.track)]), [
+        ["create_clip", 1], ["add_notes", 1], ["create_track", 3], ["create_clip", 3], ["add_notes", 3],
+        ["replace_span", 2]]);
+    assert.strictEqual(plan.ops[2].name, "Lead 2 (sawtooth) [81]");
+    assert.strictEqual(plan.notes, 4);
+};
+
+tests["the device refuses to touch Live before live.thisdevice, and reads every note"] = () => {
+    const live = new FakeLive({tracks: [{name: "Piano", slots: [{length: 8, loopStart: 0, loopEnd: 4,
+        notes: [{pitch: 127, start_time: 6, duration: 1, velocity: 80}, {pitch: 0, start_time: -2, duration: 1, velocity: 80},
+            {pitch: 64, start_time: 1, duration: 1, velocity: 80, mute: 1}]}]}]});
+    const device = new MaxDevice({live});
+    try {
+        same(live.violations, []);
+        assert.strictEqual(live.calls.length, 0, "no LiveAPI object while loading");
+        device.message("mode", 2);
+        device.message("span", 1);
+        device.message("init");
+        const ctx = device.context.device.prepare();
+        assert.strictEqual(ctx.notes.length, 3, "outside the loop, before 0, pitch 127, muted: all read");
+        same(ctx.span, {start: 0, end: 4});
+        assert.strictEqual(ctx.origin, -4);
+        same(live.writes(), [], "reading writes nothing");
+        same(device.errors, []);
+    } finally {
+        device.close();
+    }
+};
+
+tests["a message into the js inlet sets what the UI shows"] = () => {
+    const live = new FakeLive({tracks: [{name: "Piano", slots: [null]}]});
+    const device = new MaxDevice({live});
+    try {
+        device.message("prompt", "warm", "jazz", 7, "piano");
+        device.message("mode", 3);
+        device.message("instrument", 129);
+        device.message("grid", 4);
+        device.message("variations", 20);
+        device.message("target", 1);
+        device.message("temperature", 0.7);
+        device.message("top_p", 0.9);
+        const s = device.context.settings;
+        assert.strictEqual(s.prompt, "warm jazz 7 piano");
+        assert.strictEqual(s.mode, "accompany");
+        assert.strictEqual(s.instrument, 128);
+        assert.strictEqual(s.grid, "1/16");
+        assert.strictEqual(s.variations, 8);
+        assert.strictEqual(s.target, "tracks");
+        assert.strictEqual(s.temperature, 0.7);
+        assert.strictEqual(s.topP, 0.9);
+        device.message("go");
+        assert.strictEqual(device.status, "the device is still loading");
+        same(device.errors, []);
+    } finally {
+        device.close();
+    }
+};
+
+tests["nothing is written when the target moved while the model was writing"] = () => {
+    const live = new FakeLive({tracks: [{name: "Piano", slots: [{length: 4, notes: [{pitch: 60, start_time: 0, duration: 1}]}]}]});
+    const device = new MaxDevice({live});
+    try {
+        device.message("mode", 2);
+        device.message("span", 1);
+        device.message("init");
+        const dev = device.context.device;
+        dev.ctx = dev.prepare();
+        dev.result = {variations: [[{pitch: 62, start: 1, duration: 1, velocity: 72, mute: 0, instrument: 0}]], removed: 1,
+            seed: 1, seconds: 0.1, warnings: []};
+        live.tracks.unshift(live.makeTrack({name: "New", devices: []}, 0, 1)); // the device's track is now track 1
+        device.runTask(() => dev.write());
+        assert.match(device.status, /changed while the model was writing: nothing was written/);
+        same(live.writes(), []);
+        assert.strictEqual(live.tracks[1].slots[0].clip.notes.length, 1);
+        assert.deepStrictEqual(device.errors, []);
+    } finally {
+        device.close();
+    }
+};
+
+function dump(file) {
+    const names = ["Bass", "Lead [81]", "[128]", "DRUM BUS", "Rhodes", "3-MIDI", "Synth Pad", "Strings [200]", "808",
+        "Violin", "Gtr 2", "Vox", "Brass [61]", "Sax solo", "Horns", "Harp", "Bells", "Keys", "", "Cello [42] bass"];
+    const guesses = {};
+    for (const name of names) {
+        guesses[name] = core.instrumentFromTrackName(name);
+    }
+    fs.writeFileSync(file, JSON.stringify({gm: core.GM_NAMES, guesses, protocol: core.PROTOCOL_VERSION,
+        notesPerChunk: core.NOTES_PER_CHUNK}));
+}
+
+function main() {
+    const args = process.argv.slice(2);
+    if (args[0] === "--dump") {
+        dump(args[1]);
+        return 0;
+    }
+    let failed = 0;
+    for (const [name, test] of Object.entries(tests)) {
+        try {
+            const note = test();
+            console.log(`ok ${name}${note ? ` (${note})` : ""}`);
+        } catch (error) {
+            failed += 1;
+            console.log(`FAILED ${name}: ${error.stack || error}`);
+        }
+    }
+    console.log(`${Object.keys(tests).length - failed} passed, ${failed} failed`);
+    return failed ? 1 : 0;
+}
+
+process.exitCode = main();
