@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
 from bridge.amt.midi_file import read_midi
+from tests.daemon_process import DaemonProcess, free_port
 
 pytestmark = pytest.mark.slow
 
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", PYTHONUNBUFFERED="1")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -33,43 +25,9 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
-class Server:
-    def __init__(self, model_dir: Path, *extra: str):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "--port", str(self.port), "--model", str(model_dir),
-             "--set", "model.warmup=false", "--set", "model.device=cpu", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, words: str, timeout: float = 90.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self.log.append(line)
-            if words in line:
-                return line
-        raise AssertionError(f"the daemon never logged {words!r}; its log: {self.log}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def server(dense_midi_llm_dir):
-    running = Server(dense_midi_llm_dir)
+    running = DaemonProcess(dense_midi_llm_dir)
     try:
         running.wait_for("ready:")
         yield running

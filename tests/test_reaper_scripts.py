@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+
+from tests.daemon_process import DaemonProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "reaper_scripts" / "MIDI-LLM"
@@ -63,44 +61,6 @@ def need_lua() -> str:
     return LUA
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Daemon:
-    def __init__(self, model_dir: Path):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "--port", str(self.port), "--model", str(model_dir),
-             "--set", "model.warmup=false", "--set", "model.device=cpu"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self.log.append(line)
-            if "ready:" in line:
-                return
-        raise AssertionError(f"the daemon did not get ready; its log: {self.log}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +68,7 @@ def daemon(request):
     need_lua()  # before building the checkpoint
     if not CLIENT.exists():
         pytest.skip(f"the command-line client is not installed next to {sys.executable} (pip install -e .)")
-    running = Daemon(request.getfixturevalue("dense_midi_llm_dir"))
+    running = DaemonProcess(request.getfixturevalue("dense_midi_llm_dir"))
     try:
         running.wait_ready()
         yield running
