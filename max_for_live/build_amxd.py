@@ -1,28 +1,37 @@
 #!/usr/bin/env python3
-"""Build the Max for Live device MIDI-LLM.amxd from its text sources, reproducibly.
+"""Build the Max for Live device MIDI-LLM.amxd and the two MIDI Tools from their text sources, reproducibly.
 
 Sources (in git, text): ``src/MIDI-LLM.maxpat`` (the patcher JSON) and the ES5 JavaScript
-``src/midi_llm_core.js``, ``src/midi_llm_live.js``, ``src/midi_llm_device.js``. Outputs,
-committed too so that users need neither Max nor Python to install the device:
+``src/midi_llm_core.js``, ``src/midi_llm_live.js``, ``src/midi_llm_device.js``; for the Live 12
+MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one patcher for both) with ``src/midi_llm_tool_core.js``
+and ``src/midi_llm_tool.js``. Outputs, committed too so that users need neither Max nor Python
+to install them:
 
-* ``midi-llm.js``: the three scripts concatenated, for Max's classic ``js`` object;
+* ``midi-llm.js``: the device's three scripts concatenated, for Max's classic ``js`` object;
 * ``MIDI-LLM.amxd``: a frozen MIDI-effect device holding the patcher and ``midi-llm.js``, one
   file to drag into Live (with ``--unfrozen``: the patcher only, which then finds
   ``midi-llm.js`` in its own folder);
-* ``MIDI-LLM.svg``: a drawing of the device's presentation view, for the README.
+* ``MIDI-LLM.svg``: a drawing of the device's presentation view, for the README;
+* ``midi-llm-tool.js`` and, laid out as in Live's User Library, ``MIDI Tools/Max Generators/
+  MIDI-LLM.amxd`` (a MIDI Tool Generator, ``nagg``) and ``MIDI Tools/Max Transformations/
+  MIDI-LLM.amxd`` (a Transformation, ``natt``), frozen the same way; the build keeps the boxes
+  of the other kind out of each (``TOOL_ONLY``) and names the kind in ``[js midi-llm-tool.js
+  <kind>]``; ``MIDI-LLM-Generator.svg`` and ``MIDI-LLM-Transformation.svg`` draw their first page.
 
 Same sources, same bytes: no time stamps (frozen entries carry a fixed date) and no
 absolute paths. Standard library only.
 
 The container, as Ableton's own reader (github.com/Ableton/maxdevtools, maxdiff) parses it:
 chunks of a 4-byte tag and a little-endian 32-bit size: ``ampf`` (device type ``mmmm`` =
-MIDI effect), ``meta`` (4 bytes: 0 unfrozen, 7 frozen), ``ptch``. Unfrozen, ``ptch`` is the
+MIDI effect, ``nagg`` = MIDI Tool Generator, ``natt`` = MIDI Tool Transformation; the patcher
+repeats it as ``amxdtype``, big-endian, and a MIDI Tool's ``project`` too), ``meta`` (4 bytes:
+0 unfrozen, 7 frozen), ``ptch``. Unfrozen, ``ptch`` is the
 patcher JSON ending in a NUL. Frozen, it is an ``mx@c`` block (big-endian): ``mx@c``, header
 size 16, 64-bit offset of the footer, the files back to back (the device's JSON first), then
 the footer ``dlst`` of ``dire`` entries (``type``, ``fnam``, ``sz32``, ``of32``, ``vers``,
 ``flag``, ``mdat``), one per file.
 
-    python max_for_live/build_amxd.py            # write midi-llm.js and MIDI-LLM.amxd
+    python max_for_live/build_amxd.py            # write the scripts, the devices and the drawings
     python max_for_live/build_amxd.py --check    # exit 1 if the committed files are stale
     python max_for_live/build_amxd.py --unfrozen --out DIR
 """
@@ -45,6 +54,23 @@ DEVICE_NAME = "MIDI-LLM.amxd"
 SKETCH_NAME = "MIDI-LLM.svg"
 
 DEVICE_TYPE = b"mmmm"  # MIDI effect
+
+TOOL_PATCHER_SOURCE = SRC / "MIDI-LLM-Tool.maxpat"
+TOOL_JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_tool_core.js", "midi_llm_tool.js")
+TOOL_JS_NAME = "midi-llm-tool.js"
+TOOLS_DIR = "MIDI Tools"  # as in Live's User Library, where Live looks for Max MIDI Tools
+# kind: (folder under MIDI Tools/, device type, description)
+TOOLS = {
+    "generator": ("Max Generators", b"nagg",
+                  "MIDI-LLM (Live 12 MIDI Tool Generator): writes into the clip editor's time selection from a prompt, "
+                  "around the clip's other notes, with a local midi-llm-bridge daemon."),
+    "transformation": ("Max Transformations", b"natt",
+                       "MIDI-LLM (Live 12 MIDI Tool Transformation): re-imagines the selected notes (keep their rhythm or "
+                       "their pitches) or accompanies them, with a local midi-llm-bridge daemon."),
+}
+# Boxes (by varname) that only one kind of tool has.
+TOOL_ONLY = {"Mode": "transformation", "Mode prepend": "transformation", "About": "generator"}
+TOOL_HEIGHT = 146  # the clip editor's Generate/Transform panel
 META_UNFROZEN, META_FROZEN = 0, 7
 DEVICE_ENTRY_FLAG = 0x11
 HFS_EPOCH_OFFSET = 2082844800  # seconds from 1904-01-01 (HFS+) to 1970-01-01
@@ -52,19 +78,25 @@ FIXED_MDAT = 1704067200 + HFS_EPOCH_OFFSET  # 2024-01-01 UTC, so that builds are
 AMXD_TYPE_MIDI = int.from_bytes(DEVICE_TYPE, "big")  # the patcher's "amxdtype"
 
 
-def build_js(src: Path = SRC) -> bytes:
+def tool_path(kind: str) -> str:
+    """Where a MIDI Tool's .amxd goes, relative to the output folder."""
+    return f"{TOOLS_DIR}/{TOOLS[kind][0]}/{DEVICE_NAME}"
+
+
+def build_js(src: Path = SRC, sources: tuple[str, ...] = JS_SOURCES, name: str = JS_NAME) -> bytes:
     """The sources concatenated (in dependency order) under a header naming their digest."""
+    js_name, js_sources = name, sources
     parts = []
     digest = hashlib.sha256()
-    for name in JS_SOURCES:
+    for name in js_sources:
         text = (src / name).read_text(encoding="utf-8")
         if not text.endswith("\n"):
             text += "\n"
         digest.update(name.encode() + b"\0" + text.encode("utf-8"))
         parts.append(f"// ----- src/{name} " + "-" * max(4, 80 - len(name) - 14) + "\n" + text)
     header = (
-        f"// {JS_NAME}: built by max_for_live/build_amxd.py from max_for_live/src/; do not edit it here.\n"
-        f"// Sources: {', '.join(JS_SOURCES)} (sha256 {digest.hexdigest()[:16]}).\n"
+        f"// {js_name}: built by max_for_live/build_amxd.py from max_for_live/src/; do not edit it here.\n"
+        f"// Sources: {', '.join(js_sources)} (sha256 {digest.hexdigest()[:16]}).\n"
         "// ES5 for Max's classic [js] object (Max 8.5+ as bundled with Live 11 and 12).\n\n"
     )
     return (header + "\n".join(parts)).encode("utf-8")
@@ -79,6 +111,28 @@ def build_patcher(src: Path = SRC) -> dict:
         raise SystemExit(f"{PATCHER_SOURCE.name} must hold exactly one [js {JS_NAME}] box")
     inner["amxdtype"] = AMXD_TYPE_MIDI
     inner["dependency_cache"] = [{"name": JS_NAME, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}]
+    return patcher
+
+
+def build_tool_patcher(kind: str, src: Path = SRC) -> dict:
+    """The MIDI Tool's patcher: the shared source without the other kind's boxes, typed as ``kind``."""
+    patcher = json.loads((src / TOOL_PATCHER_SOURCE.name).read_text(encoding="utf-8"))
+    inner = patcher["patcher"]
+    dropped = {b["box"]["id"] for b in inner["boxes"] if TOOL_ONLY.get(b["box"].get("varname"), kind) != kind}
+    inner["boxes"] = [b for b in inner["boxes"] if b["box"]["id"] not in dropped]
+    inner["lines"] = [line for line in inner["lines"]
+                      if not {line["patchline"]["source"][0], line["patchline"]["destination"][0]} & dropped]
+    inner["parameters"] = {k: v for k, v in inner["parameters"].items() if k not in dropped}
+    scripts = [b["box"] for b in inner["boxes"] if b["box"].get("text", "").split()[:1] == ["js"]]
+    if [s["text"].split()[1:] for s in scripts] != [[TOOL_JS_NAME]]:
+        raise SystemExit(f"{TOOL_PATCHER_SOURCE.name} must hold exactly one [js {TOOL_JS_NAME}] box")
+    scripts[0]["text"] = f"js {TOOL_JS_NAME} {kind}"
+    folder, device_type, description = TOOLS[kind]
+    amxdtype = int.from_bytes(device_type, "big")
+    inner["amxdtype"] = amxdtype
+    inner["project"]["amxdtype"] = amxdtype  # what Live's MIDI Tool browser goes by
+    inner["description"] = description
+    inner["dependency_cache"] = [{"name": TOOL_JS_NAME, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}]
     return patcher
 
 
@@ -116,33 +170,47 @@ def frozen_ptch(device_json: bytes, files: list[tuple[str, str, bytes]]) -> byte
     return b"mx@c" + struct.pack(">I", 16) + struct.pack(">Q", 16 + len(region)) + bytes(region) + footer
 
 
-def build_amxd(patcher: dict, js: bytes, *, frozen: bool = True) -> bytes:
+def build_amxd(patcher: dict, js: bytes, *, frozen: bool = True, device_type: bytes = DEVICE_TYPE,
+               js_name: str = JS_NAME) -> bytes:
     device_json = patcher_bytes(patcher)
     if frozen:
-        ptch, meta = frozen_ptch(device_json, [(JS_NAME, "TEXT", js)]), META_FROZEN
+        ptch, meta = frozen_ptch(device_json, [(js_name, "TEXT", js)]), META_FROZEN
     else:
         ptch, meta = device_json, META_UNFROZEN
-    return _chunk(b"ampf", DEVICE_TYPE) + _chunk(b"meta", struct.pack("<I", meta)) + _chunk(b"ptch", ptch)
+    return _chunk(b"ampf", device_type) + _chunk(b"meta", struct.pack("<I", meta)) + _chunk(b"ptch", ptch)
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def render_presentation(patcher: dict) -> bytes:
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """A comment's lines as Max wraps them, roughly (an average glyph is about half the font size)."""
+    most = max(1, int(width / (size * 0.52)))
+    rows: list[str] = []
+    for word in text.split():
+        if rows and len(rows[-1]) + 1 + len(word) <= most:
+            rows[-1] += " " + word
+        else:
+            rows.append(word)
+    return rows or [""]
+
+
+def render_presentation(patcher: dict, height: int = 169,
+                        placeholder: str = "prompt: e.g. funky slap bass line, 16ths, minor key") -> bytes:
     """An SVG drawing of the device as Live shows it (its presentation view), from the patcher JSON.
 
-    A sketch for the README, drawn from the boxes' presentation rectangles and initial values; it
-    is not a screenshot of Live.
+    A sketch for the README, drawn from the boxes' presentation rectangles and initial values
+    (hidden boxes, such as a tool's other page, left out); it is not a screenshot of Live.
     """
     inner = patcher["patcher"]
-    width, height = int(inner["devicewidth"]), 169
+    width = int(inner["devicewidth"])
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * 2}" height="{height * 2}" '
            f'viewBox="0 0 {width} {height}" font-family="Arial, Helvetica, sans-serif">',
            f'<rect width="{width}" height="{height}" fill="#2f2f2f"/>']
     for entry in inner["boxes"]:
         box = entry["box"]
-        if not box.get("presentation"):
+        if not box.get("presentation") or box.get("hidden"):
             continue
         x, y, w, h = box["presentation_rect"]
         kind = box["maxclass"]
@@ -152,19 +220,31 @@ def render_presentation(patcher: dict) -> bytes:
             size = box.get("fontsize", 10.0)
             weight = "bold" if box.get("fontface") == 1 else "normal"
             fill = "#f0c850" if weight == "bold" else "#bdbdbd"
-            out.append(f'<text x="{x + 1}" y="{y + size}" font-size="{size}" font-weight="{weight}" '
-                       f'fill="{fill}">{_escape(box["text"])}</text>')
+            for row, text in enumerate(_wrap(box["text"], w, size)):
+                baseline = y + size if row == 0 else round(y + size * (1 + 1.2 * row), 2)
+                out.append(f'<text x="{x + 1}" y="{baseline}" font-size="{size}" font-weight="{weight}" '
+                           f'fill="{fill}">{_escape(text)}</text>')
         elif kind == "textedit":
             out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" fill="#1e1e1e" stroke="#6a6a6a"/>')
-            out.append(f'<text x="{x + 5}" y="{y + 15}" font-size="11" fill="#7d7d7d">prompt: e.g. funky slap bass '
-                       "line, 16ths, minor key</text>")
+            out.append(f'<text x="{x + 5}" y="{y + 15}" font-size="11" fill="#7d7d7d">{_escape(placeholder)}</text>')
         elif kind == "live.text":
             out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" fill="#f0c850" stroke="#1e1e1e"/>')
             out.append(f'<text x="{x + w / 2}" y="{y + h / 2 + 4}" font-size="{min(12, h - 6)}" text-anchor="middle" '
                        f'fill="#1e1e1e" font-weight="bold">{_escape(box["text"])}</text>')
+        elif kind == "live.tab":
+            items = value["parameter_enum"]
+            for i, item in enumerate(items):
+                left = x + i * w / len(items)
+                fill, ink = ("#f0c850", "#1e1e1e") if i == int(initial) else ("#474747", "#e6e6e6")
+                out.append(f'<rect x="{left:g}" y="{y}" width="{w / len(items):g}" height="{h}" fill="{fill}" '
+                           'stroke="#1e1e1e"/>')
+                out.append(f'<text x="{left + w / len(items) / 2:g}" y="{y + h - 4}" font-size="9" text-anchor="middle" '
+                           f'fill="{ink}">{_escape(item)}</text>')
         elif kind in ("live.menu", "live.numbox"):
             if kind == "live.menu":
                 label = value["parameter_enum"][int(initial)]
+            elif value.get("parameter_unitstyle") == 9:
+                label = value["parameter_units"].replace("%d", str(int(initial)))
             else:
                 label = f"{initial:g}" if value.get("parameter_unitstyle") == 1 else str(int(initial))
             out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="#474747" stroke="#1e1e1e"/>')
@@ -176,17 +256,26 @@ def render_presentation(patcher: dict) -> bytes:
 
 
 def build(src: Path = SRC, *, frozen: bool = True) -> dict[str, bytes]:
-    """Every output file by name."""
+    """Every output file by its path relative to the output folder."""
     js = build_js(src)
     patcher = build_patcher(src)
-    return {JS_NAME: js, DEVICE_NAME: build_amxd(patcher, js, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
+    outputs = {JS_NAME: js, DEVICE_NAME: build_amxd(patcher, js, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
+    tool_js = build_js(src, TOOL_JS_SOURCES, TOOL_JS_NAME)
+    outputs[TOOL_JS_NAME] = tool_js
+    for kind, (folder, device_type, _) in TOOLS.items():
+        tool = build_tool_patcher(kind, src)
+        outputs[tool_path(kind)] = build_amxd(tool, tool_js, frozen=frozen, device_type=device_type, js_name=TOOL_JS_NAME)
+        outputs[f"MIDI-LLM-{kind.capitalize()}.svg"] = render_presentation(tool, TOOL_HEIGHT, "prompt: e.g. walking bass")
+        if not frozen:  # an unfrozen tool finds its script in its own folder
+            outputs[f"{TOOLS_DIR}/{folder}/{TOOL_JS_NAME}"] = tool_js
+    return outputs
 
 
 # ----- reading (for --check, the tests and curious people) ---------------------------------------
 
 
 def parse_amxd(data: bytes) -> dict:
-    """{"type": "mmmm", "meta": int, "frozen": bool, "patcher": dict, "files": {name: (type, flag, bytes)}}.
+    """{"type": "mmmm" (or nagg, natt), "meta": int, "frozen": bool, "patcher": dict, "files": {name: (type, flag, bytes)}}.
 
     Raises ValueError when the bytes are not a well-formed device.
     """
@@ -249,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HERE, help="where to write (default: max_for_live/)")
     parser.add_argument("--unfrozen", action="store_true",
-                        help="write an unfrozen device that loads midi-llm.js from its own folder")
+                        help="write unfrozen devices that load their script (midi-llm.js, midi-llm-tool.js) from "
+                             "their own folder")
     parser.add_argument("--check", action="store_true",
                         help="do not write: exit 1 if the files in --out differ from a fresh build")
     args = parser.parse_args(argv)
@@ -264,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in outputs.items():
+        (args.out / name).parent.mkdir(parents=True, exist_ok=True)
         (args.out / name).write_bytes(data)
         print(f"wrote {args.out / name} ({len(data):,} bytes)")
     return 0

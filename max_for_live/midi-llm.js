@@ -1,5 +1,5 @@
 // midi-llm.js: built by max_for_live/build_amxd.py from max_for_live/src/; do not edit it here.
-// Sources: midi_llm_core.js, midi_llm_live.js, midi_llm_device.js (sha256 40c2b06a575f5a99).
+// Sources: midi_llm_core.js, midi_llm_live.js, midi_llm_device.js (sha256 5f03b511d1d64a7c).
 // ES5 for Max's classic [js] object (Max 8.5+ as bundled with Live 11 and 12).
 
 // ----- src/midi_llm_core.js --------------------------------------------------
@@ -295,8 +295,8 @@ var MidiLLM = (function () {
 
     // Every message of a request: the header, then the note chunks.
     // p: {id, replyPort, mode, prompt, tempo, numerator, denominator, span, origin, variations,
-    //     seed, grid, temperature, topP, instruments, given, notes, instrument (of the notes),
-    //     perChunk, secret}
+    //     seed, grid (text such as "1/16", or a step in beats), temperature, topP, instruments, given,
+    //     lowestPitch, highestPitch, notes, instrument (of the notes), perChunk, secret}
     function buildRequest(p) {
         if (MODES.indexOf(p.mode) < 0) {
             throw new UserError("unknown mode " + p.mode);
@@ -330,6 +330,13 @@ var MidiLLM = (function () {
         }
         for (i = 0; p.given && i < p.given.length; i++) {
             header.push("given", p.given[i]);
+        }
+        // The pitch range of new notes, only when it is narrower than 0..127.
+        if (p.lowestPitch !== undefined && p.lowestPitch !== null && p.lowestPitch > 0) {
+            header.push("lowest_pitch", clamp(Math.round(p.lowestPitch), 0, 127));
+        }
+        if (p.highestPitch !== undefined && p.highestPitch !== null && p.highestPitch < 127) {
+            header.push("highest_pitch", clamp(Math.round(p.highestPitch), 0, 127));
         }
         header.push("whole", 0, "stream", 0);
         if (p.secret) {
@@ -739,6 +746,7 @@ var MidiLLM = (function () {
         NOTES_PER_CHUNK: NOTES_PER_CHUNK,
         MAX_ATOMS: MAX_ATOMS,
         DRUMS: DRUMS,
+        EPS: EPS,
         MODES: MODES,
         SPANS: SPANS,
         GRIDS: GRIDS,
@@ -747,6 +755,8 @@ var MidiLLM = (function () {
         UserError: UserError,
         floorTo: floorTo,
         ceilTo: ceilTo,
+        round6: round6,
+        clamp: clamp,
         barBeats: barBeats,
         formatNumber: formatNumber,
         instrumentName: instrumentName,

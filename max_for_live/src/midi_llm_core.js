@@ -290,8 +290,8 @@ var MidiLLM = (function () {
 
     // Every message of a request: the header, then the note chunks.
     // p: {id, replyPort, mode, prompt, tempo, numerator, denominator, span, origin, variations,
-    //     seed, grid, temperature, topP, instruments, given, notes, instrument (of the notes),
-    //     perChunk, secret}
+    //     seed, grid (text such as "1/16", or a step in beats), temperature, topP, instruments, given,
+    //     lowestPitch, highestPitch, notes, instrument (of the notes), perChunk, secret}
     function buildRequest(p) {
         if (MODES.indexOf(p.mode) < 0) {
             throw new UserError("unknown mode " + p.mode);
@@ -325,6 +325,13 @@ var MidiLLM = (function () {
         }
         for (i = 0; p.given && i < p.given.length; i++) {
             header.push("given", p.given[i]);
+        }
+        // The pitch range of new notes, only when it is narrower than 0..127.
+        if (p.lowestPitch !== undefined && p.lowestPitch !== null && p.lowestPitch > 0) {
+            header.push("lowest_pitch", clamp(Math.round(p.lowestPitch), 0, 127));
+        }
+        if (p.highestPitch !== undefined && p.highestPitch !== null && p.highestPitch < 127) {
+            header.push("highest_pitch", clamp(Math.round(p.highestPitch), 0, 127));
         }
         header.push("whole", 0, "stream", 0);
         if (p.secret) {
@@ -734,6 +741,7 @@ var MidiLLM = (function () {
         NOTES_PER_CHUNK: NOTES_PER_CHUNK,
         MAX_ATOMS: MAX_ATOMS,
         DRUMS: DRUMS,
+        EPS: EPS,
         MODES: MODES,
         SPANS: SPANS,
         GRIDS: GRIDS,
@@ -742,6 +750,8 @@ var MidiLLM = (function () {
         UserError: UserError,
         floorTo: floorTo,
         ceilTo: ceilTo,
+        round6: round6,
+        clamp: clamp,
         barBeats: barBeats,
         formatNumber: formatNumber,
         instrumentName: instrumentName,

@@ -19,6 +19,11 @@ const SOURCES = process.env.MIDI_LLM_JS
     ? [path.resolve(process.env.MIDI_LLM_JS)]
     : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_device.js"].map(
         (name) => path.join(ROOT, "max_for_live", "src", name));
+// The MIDI Tools' sources, or (MIDI_LLM_TOOL_JS=max_for_live/midi-llm-tool.js) the built file.
+const TOOL_SOURCES = process.env.MIDI_LLM_TOOL_JS
+    ? [path.resolve(process.env.MIDI_LLM_TOOL_JS)]
+    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_tool_core.js", "midi_llm_tool.js"].map(
+        (name) => path.join(ROOT, "max_for_live", "src", name));
 
 // What Max's JavaScript (ES5) does not have: removed from the sandbox so that a call to one
 // of them fails in the tests as it would in Live.
@@ -132,13 +137,19 @@ function decodeOsc(buffer) {
 class MaxDevice {
     /**
      * options: {live: FakeLive, name, sources (default: the src files), dropIncoming(address, args):
-     *           true to lose that datagram (a lost UDP packet)}
+     *           true to lose that datagram (a lost UDP packet), jsarguments (the [js] box's words),
+     *           globals (more of Max's globals, e.g. Dict), onOutlet(index, values): true when it
+     *           took a message of another outlet than OSC (0) and UI (1)}
      */
     constructor(options) {
         this.live = options.live;
         this.name = options.name || "device";
         this.sources = options.sources || SOURCES;
         this.dropIncoming = options.dropIncoming || null;
+        this.jsarguments = options.jsarguments || ["midi-llm.js"];
+        this.globals = options.globals || {};
+        this.onOutlet = options.onOutlet || null;
+        this.inlet = 0;
         this.daemonPort = 9123;
         this.replyPort = null;
         this.statuses = [];
@@ -187,7 +198,9 @@ class MaxDevice {
             Task,
             LiveAPI: live.liveAPI(),
             messagename: "",
-            jsarguments: ["midi-llm.js"],
+            inlet: 0,
+            jsarguments: this.jsarguments,
+            ...this.globals,
         };
         const context = vm.createContext(sandbox);
         vm.runInContext(ES2015_PLUS, context, {filename: "es5-sandbox.js"});
@@ -225,6 +238,7 @@ class MaxDevice {
         }
         const context = this.context;
         context.messagename = selector;
+        context.inlet = this.inlet;
         try {
             if (typeof context[selector] === "function" && selector.charAt(0) !== "/") {
                 context[selector](...args);
@@ -236,7 +250,20 @@ class MaxDevice {
         }
     }
 
+    // A message into another inlet than the first (Max sets the script's global `inlet`).
+    messageTo(inlet, selector, ...args) {
+        this.inlet = inlet;
+        try {
+            this.message(selector, ...args);
+        } finally {
+            this.inlet = 0;
+        }
+    }
+
     outlet(index, values) {
+        if (this.onOutlet && this.onOutlet(index, values)) {
+            return;
+        }
         if (index === 0) {
             const [address, ...args] = values;
             this.sent.push([address, ...args]);
@@ -347,4 +374,4 @@ function freePort() {
     });
 }
 
-module.exports = {MaxDevice, encodeOsc, decodeOsc, freePort, SOURCES, ROOT};
+module.exports = {MaxDevice, encodeOsc, decodeOsc, freePort, SOURCES, TOOL_SOURCES, ROOT};

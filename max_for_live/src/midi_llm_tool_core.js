@@ -1,0 +1,676 @@
+// MIDI-LLM as a Live 12 MIDI Tool: the pure logic (no Max, no Live).
+//
+// ES5 only (Max's classic [js] object; in the tests, node's vm). Uses midi_llm_core.js
+// (MidiLLM) for requests, replies and instruments; this file adds what a MIDI Tool needs:
+// reading live.miditool.in's dictionaries (notes and context: time selection, grid, scale),
+// the request of the Generator and of the Transformation, the scale snap, the "keep rhythm" and
+// "keep pitches" algorithms, and the note list for live.miditool.out.
+//
+// The output contract (Live 12's MIDI Tools): the notes sent to live.miditool.out replace the
+// notes live.miditool.in gave the tool. A Generator's output goes into the time selection (the
+// clip's loop without one); when Live gives a Generator no notes, its output replaces the notes
+// that start in the time selection. So every output here is "the input, changed": notes the tool
+// does not rewrite are sent back as they came (with their note_id).
+
+var MidiLLMTool = (function (core) {
+    "use strict";
+
+    var EPS = core.EPS;
+    var DRUMS = core.DRUMS;
+    var ONSET = 1e-3;            // notes starting closer than this (beats) share an onset
+    var KINDS = ["generator", "transformation"];
+    var MODES = ["keep rhythm", "keep pitches", "accompany"];
+    var GRIDS = ["editor", "off", "1/4", "1/8", "1/8T", "1/16", "1/16T", "1/32"];
+    var SCALES = ["editor", "off"];
+    var ACCOMPANY_BELOW = 33;    // Electric Bass (finger), under the selection
+    var ACCOMPANY_ABOVE = 48;    // String Ensemble 1, over a low selection
+    var ACCOMPANY_RANGE = 24;    // semitones of the automatic accompaniment range
+    var LOW_SELECTION = 36;      // a selection reaching below C1 gets its accompaniment above
+
+    var UserError = core.UserError;
+
+    // ----- small helpers ----------------------------------------------------------------
+
+    function isArray(value) {
+        return Object.prototype.toString.call(value) === "[object Array]";
+    }
+
+    // Max's dictionaries turn a one-element array into the element: undo that.
+    function asArray(value) {
+        if (value === undefined || value === null || value === "") {
+            return [];
+        }
+        return isArray(value) ? value : [value];
+    }
+
+    function number(value, fallback) {
+        if (value === undefined || value === null || value === "" || typeof value === "boolean") {
+            return typeof value === "boolean" ? (value ? 1 : 0) : fallback;
+        }
+        var n = Number(value);
+        return isFinite(n) ? n : fallback;
+    }
+
+    function mod12(value) {
+        return ((Math.round(value) % 12) + 12) % 12;
+    }
+
+    function byStartThenPitch(a, b) {
+        return a.start_time - b.start_time || a.pitch - b.pitch;
+    }
+
+    function sortNotes(notes) {
+        return notes.slice().sort(byStartThenPitch);
+    }
+
+    function copyNote(note) {
+        var out = {};
+        for (var key in note) {
+            if (Object.prototype.hasOwnProperty.call(note, key)) {
+                out[key] = note[key];
+            }
+        }
+        return out;
+    }
+
+    // ----- live.miditool.in's dictionaries ----------------------------------------------------
+
+    // A note as live.miditool.in (or get_all_notes_extended) gives it, with every field there.
+    function cleanNote(note) {
+        var out = {
+            pitch: core.clamp(Math.round(number(note.pitch, 60)), 0, 127),
+            start_time: number(note.start_time, 0),
+            duration: Math.max(number(note.duration, 0.25), 0),
+            velocity: core.clamp(number(note.velocity, 100), 0, 127),
+            mute: number(note.mute, 0) ? 1 : 0,
+            probability: core.clamp(number(note.probability, 1), 0, 1),
+            velocity_deviation: core.clamp(number(note.velocity_deviation, 0), -127, 127),
+            release_velocity: core.clamp(number(note.release_velocity, 64), 0, 127)
+        };
+        if (note.note_id !== undefined && note.note_id !== null) {
+            out.note_id = note.note_id;
+        }
+        return out;
+    }
+
+    // {notes: [...]} (the left outlet), or a plain list: the notes sorted by start, then pitch.
+    function readNotes(value) {
+        var list = value && !isArray(value) && typeof value === "object" ? asArray(value.notes) : asArray(value);
+        var notes = [];
+        for (var i = 0; i < list.length; i++) {
+            if (list[i] && typeof list[i] === "object") {
+                notes.push(cleanNote(list[i]));
+            }
+        }
+        return sortNotes(notes);
+    }
+
+    // The middle outlet: {clip: {time_selection_start, time_selection_end, insert_marker_time,
+    // first_note_start, last_note_end, lowest_pitch, highest_pitch}, scale: {scale_mode, root_note,
+    // scale_intervals, scale_name}, grid: {interval, enabled}}; times in beats of the clip.
+    function readContext(value) {
+        var v = value && typeof value === "object" ? value : {};
+        var clip = v.clip && typeof v.clip === "object" ? v.clip : {};
+        var grid = v.grid && typeof v.grid === "object" ? v.grid : {};
+        var scale = v.scale && typeof v.scale === "object" ? v.scale : {};
+        var start = number(clip.time_selection_start, null);
+        var end = number(clip.time_selection_end, null);
+        var intervals = [];
+        var listed = asArray(scale.scale_intervals);
+        for (var i = 0; i < listed.length; i++) {
+            if (number(listed[i], null) !== null) {
+                intervals.push(Math.round(number(listed[i], 0)));
+            }
+        }
+        return {
+            selection: start !== null && end !== null && end > start + EPS ? {start: start, end: end} : null,
+            insertMarker: number(clip.insert_marker_time, null),
+            lowest: number(clip.lowest_pitch, null),
+            highest: number(clip.highest_pitch, null),
+            grid: {interval: number(grid.interval, 0), enabled: number(grid.enabled, 1) ? true : false},
+            scale: {
+                on: number(scale.scale_mode, 0) ? true : false,
+                root: mod12(number(scale.root_note, 0)),
+                intervals: intervals,
+                name: String(scale.scale_name === undefined || scale.scale_name === null ? "" : scale.scale_name)
+            }
+        };
+    }
+
+    function sameSelection(a, b) {
+        if (!a || !b) {
+            return !a && !b;
+        }
+        return Math.abs(a.start - b.start) < EPS && Math.abs(a.end - b.end) < EPS;
+    }
+
+    // A note list's fingerprint (pitch, start, duration of the audible and muted notes), for
+    // "are these still the notes the request was made from?".
+    function signature(notes) {
+        var keys = [];
+        for (var i = 0; i < notes.length; i++) {
+            keys.push(notes[i].pitch + "@" + core.round6(notes[i].start_time) + "+" + core.round6(notes[i].duration));
+        }
+        return keys.sort().join(" ");
+    }
+
+    // ----- grid and scale --------------------------------------------------------------------------
+
+    // The request's grid: "editor" follows the clip editor's grid (off when the editor's grid is
+    // off), the others are the daemon's names.
+    function gridOption(setting, context) {
+        if (setting !== "editor") {
+            return setting || "off";
+        }
+        if (context.grid.enabled && context.grid.interval > EPS) {
+            return core.round6(context.grid.interval);
+        }
+        return "off";
+    }
+
+    // The clip's scale when the editor's Scale Mode is on (and the Scale setting follows it), as a
+    // table of 12 pitch classes; null = every pitch.
+    function scaleOf(setting, context) {
+        if (setting === "off" || !context.scale.on || !context.scale.intervals.length) {
+            return null;
+        }
+        var classes = [];
+        var count = 0;
+        var c;
+        for (c = 0; c < 12; c++) {
+            classes.push(false);
+        }
+        for (var i = 0; i < context.scale.intervals.length; i++) {
+            c = mod12(context.scale.root + context.scale.intervals[i]);
+            if (!classes[c]) {
+                classes[c] = true;
+                count += 1;
+            }
+        }
+        if (count === 12) {
+            return null;
+        }
+        return {root: context.scale.root, classes: classes, name: context.scale.name};
+    }
+
+    function inScale(pitch, scale) {
+        return !scale || scale.classes[mod12(pitch)];
+    }
+
+    // The nearest pitch of the scale (a tie goes down), inside low..high when one is there.
+    function snapPitch(pitch, scale, low, high) {
+        if (inScale(pitch, scale)) {
+            return pitch;
+        }
+        for (var pass = 0; pass < 2; pass++) {
+            // First inside low..high, then (when the range holds no pitch of the scale near it) 0..127.
+            var lo = pass || low === undefined || low === null ? 0 : Math.max(0, low);
+            var hi = pass || high === undefined || high === null ? 127 : Math.min(127, high);
+            for (var d = 1; d < 12; d++) {
+                if (pitch - d >= lo && pitch - d <= hi && inScale(pitch - d, scale)) {
+                    return pitch - d;
+                }
+                if (pitch + d >= lo && pitch + d <= hi && inScale(pitch + d, scale)) {
+                    return pitch + d;
+                }
+            }
+        }
+        return pitch;
+    }
+
+    // New notes onto the scale (drums keep their pitches: they name drums). Two notes that land
+    // on the same pitch at the same onset become one (the first, in start-then-pitch order).
+    function snapNotes(notes, scale, low, high) {
+        var out = [];
+        var seen = {};
+        var moved = 0;
+        var sorted = sortNotes(notes);
+        for (var i = 0; i < sorted.length; i++) {
+            var note = copyNote(sorted[i]);
+            if (note.instrument !== DRUMS) {
+                var pitch = snapPitch(note.pitch, scale, low, high);
+                if (pitch !== note.pitch) {
+                    moved += 1;
+                    note.pitch = pitch;
+                }
+            }
+            var key = note.pitch + "@" + Math.round(note.start_time / ONSET);
+            if (seen[key]) {
+                continue;
+            }
+            seen[key] = true;
+            out.push(note);
+        }
+        return {notes: out, moved: moved};
+    }
+
+    // ----- spans ------------------------------------------------------------------------------------
+
+    // Generator: the time selection; without one the clip's loop (read through LiveAPI).
+    function generatorSpan(context, clipRegion) {
+        if (context.selection) {
+            return {start: core.round6(context.selection.start), end: core.round6(context.selection.end)};
+        }
+        if (clipRegion && clipRegion.end > clipRegion.start + EPS) {
+            return {start: core.round6(clipRegion.start), end: core.round6(clipRegion.end)};
+        }
+        throw new UserError("select a time range in the clip (drag over the bars in the editor), then press Apply");
+    }
+
+    // Transformation: the time selection when every selected note starts inside it, else the
+    // notes' range widened to whole beats.
+    function transformSpan(context, notes) {
+        var first = Infinity, last = -Infinity, end = -Infinity;
+        for (var i = 0; i < notes.length; i++) {
+            first = Math.min(first, notes[i].start_time);
+            last = Math.max(last, notes[i].start_time);
+            end = Math.max(end, notes[i].start_time + notes[i].duration);
+        }
+        var s = context.selection;
+        if (s && first >= s.start - EPS && last < s.end - EPS) {
+            return {start: core.round6(s.start), end: core.round6(s.end)};
+        }
+        var start = core.floorTo(first, 1);
+        return {start: core.round6(start), end: core.round6(Math.max(core.ceilTo(end, 1), core.ceilTo(last + EPS, 1),
+            start + 1))};
+    }
+
+    function startsIn(note, span) {
+        return note.start_time >= span.start - EPS && note.start_time < span.end - EPS;
+    }
+
+    // ----- results -------------------------------------------------------------------------------------
+
+    // A result note (protocol beats from the request's origin) as a note of the clip.
+    function fromResult(notes, origin) {
+        var out = [];
+        for (var i = 0; i < notes.length; i++) {
+            var n = notes[i];
+            out.push({
+                pitch: core.clamp(Math.round(n.pitch), 0, 127),
+                start_time: core.round6(n.start + origin),
+                duration: Math.max(core.round6(n.duration), 1 / 128),
+                velocity: core.clamp(n.velocity, 1, 127),
+                mute: n.mute ? 1 : 0,
+                probability: 1,
+                velocity_deviation: 0,
+                release_velocity: 64,
+                instrument: n.instrument
+            });
+        }
+        return sortNotes(out);
+    }
+
+    // Notes grouped by onset: [{start, notes (by pitch)}], in time order.
+    function onsetGroups(notes) {
+        var sorted = sortNotes(notes);
+        var groups = [];
+        for (var i = 0; i < sorted.length; i++) {
+            var last = groups[groups.length - 1];
+            if (last && sorted[i].start_time - last.start < ONSET) {
+                last.notes.push(sorted[i]);
+            } else {
+                groups.push({start: sorted[i].start_time, notes: [sorted[i]]});
+            }
+        }
+        return groups;
+    }
+
+    // The pitch of class in `classes` nearest to `target` (a tie goes down), not in `used`, inside
+    // low..high when one is there.
+    function nearestOfClasses(target, classes, used, low, high) {
+        for (var pass = 0; pass < 2; pass++) {
+            var lo = pass ? 0 : low, hi = pass ? 127 : high;
+            for (var d = 0; d < 128; d++) {
+                var candidates = d === 0 ? [target] : [target - d, target + d];
+                for (var k = 0; k < candidates.length; k++) {
+                    var p = candidates[k];
+                    if (p >= lo && p <= hi && p >= 0 && p <= 127 && classes[mod12(p)] && !used[p]) {
+                        return p;
+                    }
+                }
+            }
+        }
+        return target;
+    }
+
+    // KEEP RHYTHM. Every original note keeps its start, duration, velocity and the rest; only its
+    // pitch is rewritten. At each original onset, the pitch classes come from the model's notes
+    // sounding there (started at or before it and not yet ended), or, when none sounds, from the
+    // model's onset nearest to it (the earlier one on a tie). Each original note (lowest first)
+    // takes the pitch of one of those classes nearest to its own pitch (a tie goes down) that no
+    // other note of its onset took yet, inside Low..High when possible: the model's harmony in the
+    // original register and rhythm.
+    function keepRhythm(originals, generated, low, high) {
+        var model = sortNotes(generated);
+        if (!model.length) {
+            return null;
+        }
+        var modelGroups = onsetGroups(model);
+        var groups = onsetGroups(originals);
+        var out = [];
+        for (var g = 0; g < groups.length; g++) {
+            var t = groups[g].start;
+            var classes = [];
+            var found = 0;
+            var c, i;
+            for (c = 0; c < 12; c++) {
+                classes.push(false);
+            }
+            for (i = 0; i < model.length; i++) {
+                if (model[i].start_time <= t + ONSET && model[i].start_time + model[i].duration > t + ONSET) {
+                    classes[mod12(model[i].pitch)] = true;
+                    found += 1;
+                }
+            }
+            if (!found) {
+                var nearest = modelGroups[0];
+                for (i = 1; i < modelGroups.length; i++) {
+                    if (Math.abs(modelGroups[i].start - t) < Math.abs(nearest.start - t) - EPS) {
+                        nearest = modelGroups[i];
+                    }
+                }
+                for (i = 0; i < nearest.notes.length; i++) {
+                    classes[mod12(nearest.notes[i].pitch)] = true;
+                }
+            }
+            var used = {};
+            for (var n = 0; n < groups[g].notes.length; n++) {
+                var note = copyNote(groups[g].notes[n]);
+                delete note.note_id;
+                note.pitch = nearestOfClasses(note.pitch, classes, used, low, high);
+                used[note.pitch] = true;
+                out.push(note);
+            }
+        }
+        return out;
+    }
+
+    // The model's rhythm: one slot per onset, as long as the longest note starting there.
+    function modelRhythm(notes) {
+        var groups = onsetGroups(notes);
+        var slots = [];
+        for (var g = 0; g < groups.length; g++) {
+            var longest = 0;
+            for (var i = 0; i < groups[g].notes.length; i++) {
+                longest = Math.max(longest, groups[g].notes[i].duration);
+            }
+            slots.push({start: groups[g].start, duration: longest});
+        }
+        return slots;
+    }
+
+    // Exactly `count` slots: with more, the ones at floor(i * slots / count) (spread over the whole
+    // span); with fewer, the longest slot (the earliest on a tie) is halved until there are enough.
+    function fitSlots(slots, count) {
+        var out = [];
+        var i;
+        if (slots.length >= count) {
+            for (i = 0; i < count; i++) {
+                out.push(slots[Math.floor(i * slots.length / count)]);
+            }
+            return out;
+        }
+        out = slots.slice();
+        while (out.length < count) {
+            var longest = 0;
+            for (i = 1; i < out.length; i++) {
+                if (out[i].duration > out[longest].duration + EPS) {
+                    longest = i;
+                }
+            }
+            var half = out[longest].duration / 2;
+            out.splice(longest, 1, {start: out[longest].start, duration: half},
+                {start: core.round6(out[longest].start + half), duration: half});
+        }
+        return out;
+    }
+
+    // KEEP PITCHES. The original notes, grouped by onset (a chord stays a chord), keep their
+    // pitches, velocities and order; the onsets and durations come from the model: its rhythm
+    // (one slot per onset, the longest note's duration), cut or split to as many slots as there
+    // are original onsets (see fitSlots). Read in time order, the pitches are the original ones.
+    function keepPitches(originals, generated) {
+        var slots = modelRhythm(generated);
+        if (!slots.length) {
+            return null;
+        }
+        var groups = onsetGroups(originals);
+        slots = fitSlots(slots, groups.length);
+        var out = [];
+        for (var g = 0; g < groups.length; g++) {
+            for (var n = 0; n < groups[g].notes.length; n++) {
+                var note = copyNote(groups[g].notes[n]);
+                delete note.note_id;
+                note.start_time = core.round6(slots[g].start);
+                note.duration = Math.max(core.round6(slots[g].duration), 1 / 128);
+                out.push(note);
+            }
+        }
+        return out;
+    }
+
+    // ACCOMPANY into the same clip: a pitch range apart from the selection, so the parts can be
+    // told apart (and selected by pitch): Low..High when set, else the two octaves under the
+    // selection's lowest note, or, for a selection reaching below C1 (36), the two octaves over
+    // its highest note.
+    function accompanyRange(notes, low, high) {
+        if (low > 0 || high < 127) {
+            return {low: low, high: high, below: false, auto: false};
+        }
+        var lowest = 127, highest = 0;
+        for (var i = 0; i < notes.length; i++) {
+            lowest = Math.min(lowest, notes[i].pitch);
+            highest = Math.max(highest, notes[i].pitch);
+        }
+        if (lowest >= LOW_SELECTION) {
+            return {low: Math.max(0, lowest - ACCOMPANY_RANGE), high: lowest - 1, below: true, auto: true};
+        }
+        if (highest < 127) {
+            return {low: highest + 1, high: Math.min(127, highest + ACCOMPANY_RANGE), below: false, auto: true};
+        }
+        return {low: 0, high: 127, below: false, auto: true};
+    }
+
+    // ----- the request -------------------------------------------------------------------------------
+
+    // Everything one request needs, and what finish()/output() need afterwards.
+    // p: {kind, settings ({prompt, mode, instrument (-1 auto), grid, scale, low, high, seed,
+    //     temperature, topP}), context (readContext), input (readNotes of the left outlet),
+    //     clipNotes (every note of the clip through LiveAPI, or null), clipRegion ({start, end}
+    //     of its loop, or null), trackInstrument (or null), tempo, numerator, denominator, id,
+    //     replyPort, perChunk, seed (overrides settings.seed)}
+    function plan(p) {
+        var s = p.settings;
+        var own = p.trackInstrument === null || p.trackInstrument === undefined ? 0 : p.trackInstrument;
+        var chosen = s.instrument >= 0 ? s.instrument : own;
+        var low = core.clamp(Math.round(s.low), 0, 127);
+        var high = core.clamp(Math.round(s.high), low, 127);
+        var planned = {
+            kind: p.kind, mode: p.kind === "generator" ? "generate" : s.mode, selection: p.context.selection,
+            scale: scaleOf(s.scale, p.context), low: low, high: high, originals: [], instrument: chosen, given: own
+        };
+        var notes, instruments, given = [], mode = "infill";
+        if (p.kind === "generator") {
+            planned.span = generatorSpan(p.context, p.clipRegion);
+            notes = p.clipNotes || p.input;
+            instruments = [chosen];
+        } else {
+            planned.originals = sortNotes(p.input);
+            if (!planned.originals.length) {
+                throw new UserError("select the notes to re-imagine first (or drag over them), then press Apply");
+            }
+            planned.span = transformSpan(p.context, planned.originals);
+            if (planned.mode === "accompany") {
+                var range = accompanyRange(planned.originals, low, high);
+                var part = s.instrument >= 0 ? s.instrument : (range.below ? ACCOMPANY_BELOW : ACCOMPANY_ABOVE);
+                if (part === own) {
+                    throw new UserError("accompany: choose an Instrument other than the clip's own (" +
+                        core.instrumentName(own) + ")");
+                }
+                mode = "accompany";
+                notes = planned.originals;
+                instruments = [part];
+                given = [own];
+                planned.low = range.low;
+                planned.high = range.high;
+                planned.instrument = part;
+            } else {
+                notes = p.clipNotes || planned.originals;
+                instruments = [chosen];
+            }
+        }
+        var bar = core.barBeats(p.numerator, p.denominator);
+        planned.origin = core.computeOrigin(notes, planned.span, bar);
+        planned.request = {
+            id: p.id, replyPort: p.replyPort, mode: mode, prompt: s.prompt, tempo: p.tempo, numerator: p.numerator,
+            denominator: p.denominator, span: planned.span, origin: planned.origin, variations: 1,
+            seed: p.seed === undefined ? s.seed : p.seed, grid: gridOption(s.grid, p.context),
+            temperature: s.temperature, topP: s.topP, instruments: instruments, given: given,
+            lowestPitch: planned.low, highestPitch: planned.high, notes: notes, instrument: own, perChunk: p.perChunk
+        };
+        return planned;
+    }
+
+    // The same request under a new id and seed (Re-roll).
+    function again(planned, id, seed) {
+        var copy = copyNote(planned);
+        copy.request = copyNote(planned.request);
+        copy.request.id = id;
+        copy.request.seed = seed;
+        return copy;
+    }
+
+    // What a complete result becomes: {notes (the new notes of a Generator, or the whole output of
+    // a Transformation), count (new or rewritten notes), moved (snapped to the scale), empty}.
+    function finish(planned, result) {
+        var fresh = fromResult(result.variations[0] || [], planned.origin);
+        var inside = [];
+        for (var i = 0; i < fresh.length; i++) {
+            if (startsIn(fresh[i], planned.span)) {
+                inside.push(fresh[i]);
+            }
+        }
+        var snapped = snapNotes(inside, planned.scale, planned.low, planned.high);
+        var done = {notes: snapped.notes, count: snapped.notes.length, moved: snapped.moved, empty: !inside.length};
+        if (planned.kind === "generator" || done.empty) {
+            return done;
+        }
+        if (planned.mode === "keep rhythm") {
+            done.notes = keepRhythm(planned.originals, snapped.notes, planned.low, planned.high);
+            done.count = done.notes.length;
+        } else if (planned.mode === "keep pitches") {
+            done.notes = keepPitches(planned.originals, inside);
+            done.moved = 0;
+            done.count = done.notes.length;
+        } else {
+            done.notes = planned.originals.concat(snapped.notes);
+        }
+        return done;
+    }
+
+    // The notes for live.miditool.out, given what live.miditool.in handed over this time. A
+    // Generator sends the input back without the audible notes that start in the span (muted
+    // ones stay, as the daemon's infill keeps them), plus the new notes; a Transformation sends
+    // its output, which replaces the input.
+    function output(planned, done, input) {
+        if (planned.kind !== "generator") {
+            return done.notes;
+        }
+        var out = [];
+        for (var i = 0; i < input.length; i++) {
+            if (input[i].mute || !startsIn(input[i], planned.span)) {
+                out.push(input[i]);
+            }
+        }
+        return sortNotes(out.concat(done.notes));
+    }
+
+    // {notes: [...]} as live.miditool.out wants it: the fields of Live's note dictionaries; note_id
+    // only on notes sent back unchanged.
+    function outputDict(notes) {
+        var list = [];
+        for (var i = 0; i < notes.length; i++) {
+            var n = notes[i];
+            var note = {
+                pitch: core.clamp(Math.round(n.pitch), 0, 127),
+                start_time: core.round6(n.start_time),
+                duration: Math.max(core.round6(n.duration), 1 / 128),
+                velocity: core.clamp(n.velocity === undefined ? 100 : n.velocity, 0, 127),
+                mute: n.mute ? 1 : 0,
+                probability: n.probability === undefined ? 1 : n.probability,
+                velocity_deviation: n.velocity_deviation === undefined ? 0 : n.velocity_deviation,
+                release_velocity: n.release_velocity === undefined ? 64 : n.release_velocity
+            };
+            if (n.note_id !== undefined && n.note_id !== null) {
+                note.note_id = n.note_id;
+            }
+            list.push(note);
+        }
+        return {notes: list};
+    }
+
+    // ----- what the status line says -------------------------------------------------------------
+
+    var TEXT = {
+        done: function (planned, done, result) {
+            var notes = [];
+            if (done.moved) {
+                notes.push(done.moved + " moved onto the scale");
+            }
+            if (planned.mode === "accompany") {
+                notes.push(core.instrumentName(planned.instrument) + " in " + planned.low + "-" + planned.high);
+            }
+            if (result.warnings && result.warnings.length) {
+                notes.push(result.warnings[0]);
+            }
+            return core.TEXT.done({
+                notes: done.count, variations: 1, seconds: result.seconds, seed: result.seed, note: notes.join("; ")
+            });
+        },
+        empty: "the model wrote no notes in the span: nothing changed; press Re-roll",
+        waitingForLive: function (count) {
+            return "done: " + count + " notes are ready: press Apply (or Generate) to write them";
+        },
+        clipChanged: "another clip is selected now: nothing was written; press Generate again",
+        selectionChanged: "the selection changed while the model was writing: nothing was written; press Generate again",
+        noCycle: "Live did not run the tool: press Apply (the tool must be open in the clip's Generate or " +
+            "Transform panel)",
+        settled: "settings changed: press Generate (or Apply) to write with them"
+    };
+
+    return {
+        KINDS: KINDS,
+        MODES: MODES,
+        GRIDS: GRIDS,
+        SCALES: SCALES,
+        ONSET: ONSET,
+        asArray: asArray,
+        cleanNote: cleanNote,
+        readNotes: readNotes,
+        readContext: readContext,
+        sameSelection: sameSelection,
+        signature: signature,
+        gridOption: gridOption,
+        scaleOf: scaleOf,
+        inScale: inScale,
+        snapPitch: snapPitch,
+        snapNotes: snapNotes,
+        generatorSpan: generatorSpan,
+        transformSpan: transformSpan,
+        startsIn: startsIn,
+        fromResult: fromResult,
+        onsetGroups: onsetGroups,
+        keepRhythm: keepRhythm,
+        modelRhythm: modelRhythm,
+        fitSlots: fitSlots,
+        keepPitches: keepPitches,
+        accompanyRange: accompanyRange,
+        plan: plan,
+        again: again,
+        finish: finish,
+        output: output,
+        outputDict: outputDict,
+        TEXT: TEXT
+    };
+}(MidiLLM));

@@ -1,0 +1,488 @@
+// End-to-end scenarios of the MIDI Tools: their JavaScript (under node, tests/m4l/harness.js)
+// inside a scripted live.miditool.in/out (tests/m4l/fake_miditool.js) around a fake Live set
+// (tests/m4l/fake_live.js), against a real daemon on loopback.
+//
+//   node tests/m4l/miditool_scenarios.js <scenario> [--daemon-port PORT]
+//
+// Prints "ok <scenario>" and a JSON summary, or the failure, and exits non-zero on failure.
+// Every wait is bounded.
+"use strict";
+
+const assert = require("assert");
+const dgram = require("dgram");
+const {FakeLive} = require("./fake_live");
+const {FakeMidiTool} = require("./fake_miditool");
+const {decodeOsc, encodeOsc, freePort} = require("./harness");
+
+const MODE = {"keep rhythm": 0, "keep pitches": 1, accompany: 2};
+const INSTRUMENT = (program) => program + 1; // menu index: 0 = auto
+const DONE = ["done", "error", "daemon", "cancelled", "nothing", "select", "Live did not"];
+const SETTLE_MS = 200; // longer than the script's SETTLE: the trigger is a request, not a re-apply
+
+function notesEvery(step, from, to, extra = {}) {
+    const notes = [];
+    for (let t = from, i = 0; t < to - 1e-9; t += step, i++) {
+        notes.push({pitch: 48 + (i * 5) % 30, start_time: t, duration: step / 2, velocity: 90 + (i % 20), ...extra});
+    }
+    return notes;
+}
+
+function clone(value) {
+    return JSON.parse(JSON.stringify(value));
+}
+
+function header(device, mode) {
+    return device.sent.filter((m) => m[0] === `/midi-llm/${mode}`).pop();
+}
+
+function option(message, name) {
+    const i = message.indexOf(name, 3);
+    return i < 0 ? undefined : message[i + 1];
+}
+
+function options(message, name) {
+    const found = [];
+    for (let i = 3; i < message.length; i++) {
+        if (message[i] === name) {
+            found.push(message[i + 1]);
+        }
+    }
+    return found;
+}
+
+function byId(notes) {
+    return new Map(notes.map((n) => [n.note_id, n]));
+}
+
+// The notes by id: the order in the clip's list does not matter.
+function sorted(notes) {
+    return clone(notes).sort((a, b) => a.note_id - b.note_id);
+}
+
+function inSpan(note, start, end) {
+    return note.start_time >= start - 1e-6 && note.start_time < end - 1e-6;
+}
+
+function shape(notes) {
+    return notes.map((n) => [n.pitch, n.start_time, n.duration]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+}
+
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function checkClean(tool, device) {
+    assert.deepStrictEqual(tool.violations, [], "the MIDI Tool contract");
+    assert.deepStrictEqual(tool.live.violations, [], "LiveAPI misuse");
+    assert.deepStrictEqual(tool.live.writes(), [], "a MIDI Tool writes through live.miditool.out, never LiveAPI");
+    assert.deepStrictEqual(device.errors, [], "script errors");
+    for (const cycle of tool.cycles) {
+        assert.ok(cycle.output, `the ${cycle.by} cycle got an answer`);
+    }
+}
+
+// A tool on the clip in the editor, connected to the daemon, settings sent.
+async function setUp(spec, settings, daemonPort) {
+    const live = new FakeLive({tempo: spec.tempo ?? 120, tracks: [{name: spec.track ?? "Bass", devices: [],
+        slots: [spec.clip]}], detail: {track: 0, scene: 0}});
+    const tool = new FakeMidiTool({live, ...spec.tool});
+    const device = tool.makeDevice();
+    await device.init({daemon_port: daemonPort, reply_port: await freePort(), ...settings});
+    await device.waitForStatus(["ready", "daemon"], 5000);
+    await sleep(SETTLE_MS);
+    return {live, tool, device, clip: live.detail};
+}
+
+// The user presses Apply; the tool answers at once, then writes the result in a second cycle.
+async function applyAndWait(tool, device, timeout = 40000) {
+    const cycles = tool.cycles.length;
+    const before = shape(tool.clip.notes);
+    tool.apply();
+    assert.strictEqual(tool.cycles.length, cycles + 1, "Apply ran one cycle");
+    assert.deepStrictEqual(shape(tool.clip.notes), before, "the first answer changes nothing");
+    return device.waitForStatus(DONE, timeout);
+}
+
+async function pressAndWait(device, message, timeout = 40000) {
+    const count = device.statuses.length;
+    device.message(message);
+    await device.waitFor(() => device.statuses.length > count, 3000, `a status after ${message}`);
+    return device.waitForStatus(DONE, timeout);
+}
+
+function seedOf(status) {
+    return Number(/seed (\d+)/.exec(status)[1]);
+}
+
+const BASS_CLIP = () => ({
+    length: 16,
+    notes: [
+        ...notesEvery(0.5, 0, 16),
+        {pitch: 60, start_time: 5, duration: 1, velocity: 80, mute: 1},   // muted, inside the selection
+        {pitch: 127, start_time: 12, duration: 1, velocity: 64},          // pitch 127, after it
+        {pitch: 62, start_time: 3.5, duration: 2, velocity: 82},          // starts before, ends inside
+    ],
+});
+
+const scenarios = {
+    // Generate into bars 2 (beats 4..8) of a clip: the notes around are the context (infill).
+    async generator_infill({daemonPort}) {
+        const {tool, device, clip} = await setUp({clip: BASS_CLIP(), tool: {kind: "generator",
+            generatorInput: "clip", selection: {start: 4, end: 8}, grid: {interval: 0.25, enabled: 1}}},
+        {seed: 7, prompt: ["walking", "bass"]}, daemonPort);
+        try {
+            const before = byId(clone(clip.notes));
+            const status = await applyAndWait(tool, device);
+            assert.match(status, /^done: \d+ notes in [\d.]+ s, seed 7/);
+            const request = header(device, "infill");
+            assert.strictEqual(option(request, "prompt"), "walking bass");
+            assert.strictEqual(option(request, "start"), 4);
+            assert.strictEqual(option(request, "end"), 8);
+            assert.strictEqual(option(request, "grid"), 0.25, "the editor's grid");
+            assert.strictEqual(option(request, "seed"), 7);
+            assert.deepStrictEqual(options(request, "instrument"), [33], "the track's name says bass");
+            assert.strictEqual(option(request, "notes"), before.size, "every note of the clip is context");
+            assert.strictEqual(option(request, "lowest_pitch"), undefined);
+            assert.strictEqual(tool.cycles.length, 2);
+            assert.strictEqual(tool.cycles[1].by, "bang", "the result came in a cycle the tool asked for");
+
+            const after = byId(clip.notes);
+            for (const [id, note] of before) {
+                if (!note.mute && inSpan(note, 4, 8)) {
+                    assert.ok(!after.has(id), `note ${id} in the selection is replaced`);
+                } else {
+                    assert.deepStrictEqual(after.get(id), note, `note ${id} (outside, or muted) is untouched`);
+                }
+            }
+            const fresh = clip.notes.filter((n) => !before.has(n.note_id));
+            assert.ok(fresh.length > 0, "new notes");
+            assert.strictEqual(fresh.length, Number(/done: (\d+) notes/.exec(status)[1]));
+            for (const note of fresh) {
+                assert.ok(inSpan(note, 4, 8), "only inside the selection");
+                assert.ok(Math.abs(note.start_time * 4 - Math.round(note.start_time * 4)) < 1e-6, "on the 1/16 grid");
+            }
+            checkClean(tool, device);
+            return {status, kept: clip.notes.length - fresh.length, added: fresh.length};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Live hands a Generator no notes: the tool answers with the selection's notes (read through
+    // LiveAPI) so that waiting changes nothing, then replaces them.
+    async generator_given_no_notes({daemonPort}) {
+        const {tool, device, clip} = await setUp({clip: BASS_CLIP(), tool: {kind: "generator",
+            generatorInput: "empty", selection: {start: 8, end: 12}, grid: {interval: 0.5, enabled: 1}}},
+        {seed: 3}, daemonPort);
+        try {
+            const before = byId(clone(clip.notes));
+            const status = await applyAndWait(tool, device);
+            assert.match(status, /^done: \d+ notes/);
+            assert.strictEqual(option(header(device, "infill"), "grid"), 0.5);
+            const after = byId(clip.notes);
+            for (const [id, note] of before) {
+                if (!inSpan(note, 8, 12)) {
+                    assert.deepStrictEqual(after.get(id), note, `note ${id} outside the selection is untouched`);
+                } else if (!note.mute) {
+                    assert.ok(!after.has(id), `note ${id} in the selection is replaced`);
+                }
+            }
+            const fresh = clip.notes.filter((n) => !before.has(n.note_id));
+            assert.ok(fresh.length > 0 && fresh.every((n) => inSpan(n, 8, 12)));
+            assert.ok(fresh.every((n) => Math.abs(n.start_time * 2 - Math.round(n.start_time * 2)) < 1e-6), "1/8 grid");
+            checkClean(tool, device);
+            return {status, added: fresh.length};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Scale Mode on in the editor (D minor): every new pitch is in the scale.
+    async generator_scale({daemonPort}) {
+        const minor = [0, 2, 3, 5, 7, 8, 10];
+        const {tool, device, clip} = await setUp({clip: BASS_CLIP(), track: "Synth Bass", tool: {kind: "generator",
+            selection: {start: 0, end: 8}, grid: {interval: 0.25, enabled: 0},
+            scale: {scale_mode: 1, root_note: 2, scale_intervals: minor, scale_name: "Minor"}}},
+        {seed: 11, low: 48, high: 72}, daemonPort);
+        try {
+            const before = byId(clone(clip.notes));
+            const status = await applyAndWait(tool, device);
+            assert.match(status, /^done: \d+ notes/);
+            const request = header(device, "infill");
+            assert.strictEqual(option(request, "grid"), "off", "the editor's grid is off");
+            assert.strictEqual(option(request, "lowest_pitch"), 48);
+            assert.strictEqual(option(request, "highest_pitch"), 72);
+            assert.deepStrictEqual(options(request, "instrument"), [33]);
+            const fresh = clip.notes.filter((n) => !before.has(n.note_id));
+            assert.ok(fresh.length > 0);
+            const results = device.received.filter((m) => m[0] === "/midi-llm/result");
+            const raw = results.flatMap((m) => m.slice(6).filter((_, i) => i % 7 === 0));
+            for (const note of fresh) {
+                assert.ok(minor.includes(((note.pitch - 2) % 12 + 12) % 12), `pitch ${note.pitch} is in D minor`);
+                assert.ok(note.pitch >= 47 && note.pitch <= 73, `pitch ${note.pitch} near 48..72`);
+            }
+            const outside = raw.filter((p) => !minor.includes(((p - 2) % 12 + 12) % 12)).length;
+            if (outside) {
+                assert.match(status, /moved onto the scale/, "the status says notes were moved");
+            }
+            checkClean(tool, device);
+            return {status, added: fresh.length, snapped: outside};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Same seed, same notes; Re-roll: the same request with a new seed, different notes. Live
+    // continues the apply cycle the tool started (Auto on).
+    async generator_reroll({daemonPort}) {
+        const {tool, device, clip} = await setUp({clip: BASS_CLIP(), tool: {kind: "generator",
+            selection: {start: 4, end: 8}, continueCycles: true}}, {seed: 7}, daemonPort);
+        try {
+            const original = clone(clip.notes);
+            const fresh = () => shape(clip.notes.filter((n) => inSpan(n, 4, 8) && !n.mute));
+            const first = await applyAndWait(tool, device);
+            assert.match(first, /seed 7/);
+            const a = fresh();
+            clip.notes = clone(original); // undo
+            tool.open = null;
+            const second = await pressAndWait(device, "go");
+            assert.match(second, /seed 7/);
+            assert.deepStrictEqual(fresh(), a, "the same seed gives the same notes");
+            const requests = device.sent.filter((m) => m[0] === "/midi-llm/infill");
+            const third = await pressAndWait(device, "reroll");
+            assert.match(third, /^done: \d+ notes/);
+            const seed = seedOf(third);
+            assert.notStrictEqual(seed, 7, "a new seed");
+            const reroll = header(device, "infill");
+            assert.strictEqual(option(reroll, "seed"), seed);
+            for (const name of ["start", "end", "notes", "grid", "instrument", "tempo"]) {
+                assert.deepStrictEqual(options(reroll, name), options(requests[1], name), `the same ${name}`);
+            }
+            const c = fresh();
+            assert.notDeepStrictEqual(c, a, "another seed, other notes");
+            assert.strictEqual(clip.notes.filter((n) => inSpan(n, 4, 8) && !n.mute).length, c.length,
+                "the re-roll replaced the last result");
+            for (const note of original.filter((n) => !inSpan(n, 4, 8))) {
+                assert.ok(clip.notes.some((n) => n.note_id === note.note_id), "outside kept");
+            }
+            checkClean(tool, device);
+            return {seeds: [7, 7, seed], notes: [a.length, c.length]};
+        } finally {
+            device.close();
+        }
+    },
+
+    // The result waits when Live does not run the tool's cycle (Auto off): the next Apply writes it.
+    async generator_waits_for_apply({daemonPort}) {
+        const {tool, device, clip} = await setUp({clip: BASS_CLIP(), tool: {kind: "generator",
+            selection: {start: 0, end: 4}, ignoreBangs: true}}, {seed: 5}, daemonPort);
+        try {
+            const before = clone(clip.notes);
+            tool.apply();
+            const status = await device.waitForStatus(["ready: press Apply", "error", "daemon"], 40000);
+            assert.match(status, /^done: \d+ notes are ready: press Apply/);
+            assert.deepStrictEqual(sorted(clip.notes), sorted(before), "nothing written yet");
+            tool.apply();
+            assert.match(device.status, /^done: \d+ notes in/);
+            assert.notDeepStrictEqual(shape(clip.notes), shape(before));
+            checkClean(tool, device);
+            return {status: device.status};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Transformation, keep rhythm: every selected note keeps its onset and duration exactly.
+    async transform_keep_rhythm({daemonPort}) {
+        const melody = [[60, 0, 1], [64, 0, 1], [62, 1, 0.5], [65, 1.5, 0.5], [67, 2, 1.5], [69, 4, 0.25],
+            [71, 4.5, 0.75], [72, 6, 2]].map(([pitch, start_time, duration]) => ({pitch, start_time, duration, velocity: 100}));
+        const other = {pitch: 36, start_time: 8, duration: 1, velocity: 70};
+        const {tool, device, clip} = await setUp({track: "Piano", clip: {length: 16, notes: [...melody, other],
+            selected: melody.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 0, end: 8}}},
+        {mode: MODE["keep rhythm"], seed: 21}, daemonPort);
+        try {
+            const before = clone(clip.notes);
+            const status = await applyAndWait(tool, device);
+            assert.match(status, /^done: 8 notes/);
+            const request = header(device, "infill");
+            assert.strictEqual(option(request, "start"), 0);
+            assert.strictEqual(option(request, "end"), 8);
+            assert.strictEqual(option(request, "notes"), 9, "the clip's notes are the context");
+            assert.deepStrictEqual(options(request, "instrument"), [0]);
+            const written = clip.notes.filter((n) => clip.selected.has(n.note_id));
+            assert.strictEqual(written.length, melody.length);
+            const rhythm = (notes) => notes.map((n) => [n.start_time, n.duration, n.velocity]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+            assert.deepStrictEqual(rhythm(written), rhythm(melody), "onsets, durations and velocities kept exactly");
+            const chord = written.filter((n) => n.start_time === 0).map((n) => n.pitch);
+            assert.strictEqual(new Set(chord).size, 2, "the chord keeps two different pitches");
+            assert.deepStrictEqual(clip.notes.find((n) => n.pitch === 36 && n.start_time === 8),
+                before.find((n) => n.pitch === 36), "the note that was not selected is untouched");
+            checkClean(tool, device);
+            return {status, pitches: written.map((n) => n.pitch)};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Transformation, keep pitches: the pitch sequence stays, the rhythm is the model's.
+    async transform_keep_pitches({daemonPort}) {
+        const melody = [60, 62, 64, 65, 67, 65, 64, 62, 60, 59].map((pitch, i) => (
+            {pitch, start_time: i * 0.75, duration: 0.5, velocity: 80 + i}));
+        const {tool, device, clip} = await setUp({track: "Lead [81]", clip: {length: 8, notes: melody,
+            selected: melody.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 0, end: 8}}},
+        {mode: MODE["keep pitches"], seed: 4}, daemonPort);
+        try {
+            const status = await applyAndWait(tool, device);
+            assert.match(status, /^done: 10 notes/);
+            assert.deepStrictEqual(options(header(device, "infill"), "instrument"), [81]);
+            const written = clip.notes.slice().sort((a, b) => a.start_time - b.start_time || a.pitch - b.pitch);
+            assert.deepStrictEqual(written.map((n) => n.pitch), melody.map((n) => n.pitch), "the pitch sequence");
+            assert.deepStrictEqual(written.map((n) => n.velocity), melody.map((n) => n.velocity), "and the dynamics");
+            assert.strictEqual(new Set(written.map((n) => n.start_time)).size, melody.length, "one note per onset");
+            assert.ok(written.every((n) => inSpan(n, 0, 8)), "inside the span");
+            checkClean(tool, device);
+            return {status, rhythm: written.map((n) => n.start_time)};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Transformation, accompany: the selection is the given part and stays; a bass part is added
+    // under it, in its own range.
+    async transform_accompany({daemonPort}) {
+        const chords = [];
+        for (let bar = 0; bar < 2; bar++) {
+            for (const pitch of [60, 64, 67]) {
+                chords.push({pitch: pitch + bar * 5, start_time: bar * 4, duration: 4, velocity: 90});
+            }
+        }
+        const {tool, device, clip} = await setUp({track: "Piano", clip: {length: 8, notes: chords,
+            selected: chords.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 0, end: 8}}},
+        {mode: MODE.accompany, seed: 9}, daemonPort);
+        try {
+            const before = clone(clip.notes);
+            const status = await applyAndWait(tool, device);
+            assert.match(status, /^done: \d+ notes .*Electric Bass \(finger\) in 36-59/);
+            const request = header(device, "accompany");
+            assert.deepStrictEqual(options(request, "given"), [0], "the selection is the given part");
+            assert.deepStrictEqual(options(request, "instrument"), [33]);
+            assert.strictEqual(option(request, "lowest_pitch"), 36);
+            assert.strictEqual(option(request, "highest_pitch"), 59);
+            assert.strictEqual(option(request, "notes"), chords.length);
+            for (const note of before) {
+                assert.deepStrictEqual(clip.notes.find((n) => n.note_id === note.note_id), note, "the given part is untouched");
+            }
+            const added = clip.notes.filter((n) => !before.some((b) => b.note_id === n.note_id));
+            assert.ok(added.length > 0, "an accompaniment");
+            assert.strictEqual(added.length, Number(/done: (\d+) notes/.exec(status)[1]));
+            assert.ok(added.every((n) => n.pitch >= 36 && n.pitch <= 59 && inSpan(n, 0, 8)), "in its own range, in the span");
+            checkClean(tool, device);
+            return {status, added: added.length};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Cancel while the model writes: nothing is written, the clip is as it was.
+    async cancel_running({daemonPort}) {
+        const {tool, device, clip} = await setUp({tempo: 60, clip: {length: 400, notes: notesEvery(1, 0, 8)},
+            tool: {kind: "generator", selection: {start: 0, end: 400}}}, {seed: 1}, daemonPort);
+        try {
+            const before = clone(clip.notes);
+            tool.apply();
+            await device.waitFor(() => device.button === "Cancel", 2000, "the button to become Cancel");
+            await device.waitFor(() => device.status.startsWith("writing"), 20000, "the job to start");
+            const started = Date.now();
+            device.message("go"); // the button says Cancel now
+            const status = await device.waitForStatus(["cancelled", "done", "error"], 8000);
+            assert.strictEqual(status, "cancelled");
+            const cancel = device.sent.find((m) => m[0] === "/midi-llm/cancel");
+            assert.strictEqual(cancel[3], header(device, "infill")[1], "for the running request");
+            await sleep(300);
+            assert.strictEqual(tool.cycles.length, 1, "no cycle after the first answer");
+            assert.deepStrictEqual(sorted(clip.notes), sorted(before), "nothing was written");
+            checkClean(tool, device);
+            return {status, seconds: (Date.now() - started) / 1000};
+        } finally {
+            device.close();
+        }
+    },
+
+    async daemon_down() {
+        const port = await freePort();
+        const live = new FakeLive({tracks: [{name: "Bass", devices: [], slots: [BASS_CLIP()]}], detail: {track: 0, scene: 0}});
+        const tool = new FakeMidiTool({live, kind: "generator", selection: {start: 0, end: 4}});
+        const device = tool.makeDevice();
+        try {
+            await device.init({daemon_port: port});
+            const expected = `daemon not running on port ${port}: start it with \`make run\``;
+            await device.waitForStatus([expected], 4000);
+            await sleep(SETTLE_MS);
+            const before = clone(live.detail.notes);
+            tool.apply();
+            await device.waitFor(() => device.button === "Cancel", 1000, "the button to become Cancel");
+            const status = await device.waitForStatus([expected], 4000);
+            assert.ok(status.includes(`midi-llm-bridge serve --port ${port}`), status);
+            assert.deepStrictEqual(sorted(live.detail.notes), sorted(before), "the clip is as it was");
+            checkClean(tool, device);
+            return {status};
+        } finally {
+            device.close();
+        }
+    },
+
+    async protocol_mismatch() {
+        const fake = dgram.createSocket("udp4");
+        await new Promise((resolve) => fake.bind(0, "127.0.0.1", resolve));
+        const heard = [];
+        fake.on("message", (data, from) => {
+            for (const [address, args] of decodeOsc(data)) {
+                heard.push(address);
+                if (address === "/midi-llm/ping") {
+                    fake.send(encodeOsc("/midi-llm/pong", [args[0], 2, "9.0.0", "ready", "future-model", "cpu", 0, 0]),
+                        args[1] || from.port, from.address);
+                }
+            }
+        });
+        const live = new FakeLive({tracks: [{name: "Bass", devices: [], slots: [BASS_CLIP()]}], detail: {track: 0, scene: 0}});
+        const tool = new FakeMidiTool({live, kind: "transformation", selection: {start: 0, end: 4}});
+        const device = tool.makeDevice();
+        try {
+            await device.init({daemon_port: fake.address().port});
+            const expected = "daemon speaks protocol 2, this device 1: update";
+            await device.waitForStatus([expected], 4000);
+            await sleep(SETTLE_MS);
+            tool.apply();
+            await device.waitFor(() => device.buttons.length >= 3, 2000, "the button to flip");
+            const status = await device.waitForStatus([expected], 4000);
+            assert.ok(!heard.includes("/midi-llm/infill"), "no request to a daemon of another protocol");
+            checkClean(tool, device);
+            return {status};
+        } finally {
+            device.close();
+            fake.close();
+        }
+    },
+};
+
+async function main() {
+    const [name, ...rest] = process.argv.slice(2);
+    const portIndex = rest.indexOf("--daemon-port");
+    const daemonPort = portIndex >= 0 ? Number(rest[portIndex + 1]) : 9123;
+    if (name === "--list") {
+        console.log(Object.keys(scenarios).join("\n"));
+        return;
+    }
+    if (!scenarios[name]) {
+        console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
+        process.exit(2);
+    }
+    const started = Date.now();
+    const summary = await scenarios[name]({daemonPort});
+    console.log(`ok ${name} (${((Date.now() - started) / 1000).toFixed(1)} s) ${JSON.stringify(summary)}`);
+}
+
+main().then(() => process.exit(0), (error) => {
+    console.error(`FAILED ${process.argv[2]}: ${error.stack || error}`);
+    process.exit(1);
+});
