@@ -62,6 +62,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int)
     parser.add_argument("--instruments", help="only these instruments (GM programs 0-127, 128 drums, or names)")
     parser.add_argument("--pitch-range", help="lowest-highest pitch for pitched instruments, e.g. 36-84")
+    parser.add_argument("--scale", help="keep new pitched notes in a scale: 'D minor', 'F# dorian', "
+                        "'A minor pentatonic' or pitch classes '0,2,4,5,7,9,11'")
     parser.add_argument("--max-notes", type=int, help="stop each variation after this many notes")
     parser.add_argument("--max-new-tokens", type=int, help="stop each variation after this many ids")
     parser.add_argument("--grid", help="snap new notes: 1/4, 1/8, 1/8T, 1/16, 1/16T, 1/32 or off")
@@ -116,7 +118,10 @@ def _build_request(args: argparse.Namespace, config: dict):
         top_k=args.top_k if args.top_k is not None else sampling_defaults["top_k"],
     )
     low, high = parse_pitch_range(args.pitch_range)
-    constraints = MusicianConstraints(parse_instruments(args.instruments), low, high, args.max_notes)
+    from bridge.engine.scales import parse_scale
+
+    scale = parse_scale(args.scale) if args.scale else None
+    constraints = MusicianConstraints(parse_instruments(args.instruments), low, high, args.max_notes, scale)
     limits = config["limits"]
     if not 1 <= args.variations <= limits["max_variations"]:
         raise ValueError(f"--variations must be 1..{limits['max_variations']} (limits.max_variations)")

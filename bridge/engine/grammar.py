@@ -28,6 +28,7 @@ class MusicianConstraints:
     lowest_pitch: int = 0
     highest_pitch: int = 127
     max_notes: int | None = None
+    pitch_classes: frozenset[int] | None = None  # None: every pitch class (no scale)
 
     def __post_init__(self) -> None:
         if not 0 <= self.lowest_pitch <= self.highest_pitch <= 127:
@@ -40,23 +41,31 @@ class MusicianConstraints:
                 raise ValueError(f"instrument(s) {bad} must be 0..127 (GM program) or 128 (drums)")
         if self.max_notes is not None and self.max_notes < 1:
             raise ValueError("max notes must be at least 1")
+        if self.pitch_classes is not None:
+            if not self.pitch_classes or any(not 0 <= c <= 11 for c in self.pitch_classes):
+                raise ValueError("pitch classes (the scale) must be a non-empty set of numbers 0..11")
+            in_range = range(self.lowest_pitch, self.highest_pitch + 1)
+            if not any(p % 12 in self.pitch_classes for p in in_range):
+                raise ValueError(f"no pitch of the scale lies in {self.lowest_pitch}..{self.highest_pitch}")
 
 
 def note_slot_mask(constraints: MusicianConstraints) -> torch.Tensor:
     """Bool [16,513]: which note ids (and REST, always) the musician allows.
 
-    The pitch range applies to pitched instruments; for drums a pitch picks
-    the drum sound, so drums keep every pitch.
+    The pitch range and the scale (pitch classes) apply to pitched
+    instruments; for drums a pitch picks the drum sound, so drums keep every pitch.
     """
     grid = torch.zeros(vocab.MAX_INSTRUMENT, vocab.MAX_PITCH, dtype=torch.bool)
     allowed_instruments = (
         sorted(constraints.instruments) if constraints.instruments is not None else range(vocab.MAX_INSTRUMENT)
     )
+    pitched = torch.zeros(vocab.MAX_PITCH, dtype=torch.bool)
+    pitched[constraints.lowest_pitch : constraints.highest_pitch + 1] = True
+    if constraints.pitch_classes is not None:
+        in_scale = torch.tensor([p % 12 in constraints.pitch_classes for p in range(vocab.MAX_PITCH)])
+        pitched &= in_scale
     for instrument in allowed_instruments:
-        if instrument == vocab.DRUMS:
-            grid[instrument, :] = True
-        else:
-            grid[instrument, constraints.lowest_pitch : constraints.highest_pitch + 1] = True
+        grid[instrument, :] = True if instrument == vocab.DRUMS else pitched
     return torch.cat([grid.reshape(-1), torch.ones(1, dtype=torch.bool)])
 
 

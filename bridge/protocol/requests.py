@@ -57,6 +57,8 @@ OPTIONS: dict[str, tuple[str, int, bool]] = {
     "stream": ("flag", 1, False),
     "whole": ("flag", 1, False),
     "doubles": ("flag", 1, False),
+    "pitch_class": ("int", 1, True),
+    "scale": ("str", 1, False),
     "live": ("flag", 1, False),
     "live_variation": ("int", 1, False),
     "follow": ("flag", 1, False),
@@ -156,6 +158,7 @@ class JobSpec:
     stream: bool = False
     whole: bool = False
     doubles: bool = False
+    pitch_classes: frozenset[int] | None = None
     live: bool = False
     live_variation: int = 0
     follow: bool = False
@@ -281,6 +284,7 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
             raise ProtocolError(BAD_REQUEST, "none of the given instruments has notes in the clip")
     velocity = as_float(options.get("velocity", sampling["default_velocity"]), "option", "velocity", 1.0, 127.0)
     live_variation = as_int(options.get("live_variation", 0), "option", "live_variation", 0, variations - 1)
+    pitch_classes = _pitch_classes(options, low, high)
     return JobSpec(
         mode=mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
         seconds=seconds, variations=variations, seed=seed, grid=_grid(options.get("grid", sampling["grid"])),
@@ -288,8 +292,29 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
         lowest_pitch=low, highest_pitch=high, instruments=instruments, given=given, velocity=velocity,
         stream=options.get("stream", False), whole=options.get("whole", False),
         doubles=options.get("doubles", False), live=options.get("live", False), live_variation=live_variation,
-        follow=options.get("follow", False),
+        follow=options.get("follow", False), pitch_classes=pitch_classes,
     )
+
+
+def _pitch_classes(options: Mapping[str, Any], low: int, high: int) -> frozenset[int] | None:
+    """The scale new pitched notes must keep to: ``scale "D minor"`` or ``pitch_class`` repeated."""
+    from bridge.engine.scales import parse_scale  # pure Python (no torch)
+
+    if "scale" in options and "pitch_class" in options:
+        raise ProtocolError(BAD_REQUEST, "give scale or pitch_class, not both")
+    if "scale" in options:
+        try:
+            classes = parse_scale(options["scale"])
+        except ValueError as error:
+            raise ProtocolError(BAD_REQUEST, str(error)) from None
+    elif "pitch_class" in options:
+        classes = frozenset(as_int(v, "option", "pitch_class", 0, 11) for v in options["pitch_class"])
+    else:
+        return None
+    if not any(p % 12 in classes for p in range(low, high + 1)):
+        raise ProtocolError(BAD_REQUEST, f"no pitch of the scale lies between lowest_pitch {low} and "
+                                         f"highest_pitch {high}")
+    return classes
 
 
 def _span(mode: str, options: Mapping[str, Any], notes: Sequence[Note], tempo: TempoMap, meter: TimeSignature,

@@ -1,0 +1,70 @@
+"""Scales: parsing, and new pitched notes kept in the scale while they are sampled (drums exempt)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.amt.notes import Note
+from bridge.amt.tempo import TempoMap
+from bridge.engine.grammar import MusicianConstraints
+from bridge.engine.requests import GenerationRequest
+from bridge.engine.scales import parse_root, parse_scale
+from bridge.protocol.errors import ProtocolError
+from bridge.protocol.requests import build_job_spec
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("C major", {0, 2, 4, 5, 7, 9, 11}),
+    ("D minor", {2, 4, 5, 7, 9, 10, 0}),
+    ("F# dorian", {6, 8, 9, 11, 1, 3, 4}),
+    ("Bb major pentatonic", {10, 0, 2, 5, 7}),
+    ("a", {9, 11, 1, 2, 4, 6, 8}),  # a bare root is its major scale
+    ("0,3,7", {0, 3, 7}),
+])
+def test_scales_parse_to_pitch_classes(text, expected):
+    assert parse_scale(text) == frozenset(expected)
+
+
+@pytest.mark.parametrize("text", ["", "H major", "C bebop", "0,12", "1,x"])
+def test_unknown_scales_are_refused_in_words(text):
+    with pytest.raises(ValueError):
+        parse_scale(text)
+
+
+def test_roots_with_accidentals():
+    assert [parse_root(n) for n in ("C", "C#", "Db", "B#", "Cb", "E♭")] == [0, 1, 1, 0, 11, 3]
+
+
+def test_a_scale_with_no_pitch_in_the_range_is_refused():
+    with pytest.raises(ValueError, match="no pitch of the scale"):
+        MusicianConstraints(lowest_pitch=61, highest_pitch=61, pitch_classes=frozenset({0}))
+
+
+def test_protocol_scale_option(tmp_path):
+    from bridge.config import defaults
+
+    config = defaults()
+    spec = build_job_spec("generate", {"scale": "E minor"}, [], config)
+    assert spec.pitch_classes == parse_scale("E minor")
+    spec = build_job_spec("generate", {"pitch_class": [0, 7]}, [], config)
+    assert spec.pitch_classes == frozenset({0, 7})
+    with pytest.raises(ProtocolError, match="scale or pitch_class"):
+        build_job_spec("generate", {"scale": "C major", "pitch_class": [0]}, [], config)
+    with pytest.raises(ProtocolError, match="mode must be one of"):
+        build_job_spec("generate", {"scale": "C bebop"}, [], config)
+
+
+@pytest.mark.slow
+def test_new_pitched_notes_stay_in_the_scale(dense_engine):
+    scale = parse_scale("D minor pentatonic")
+    given = tuple(Note(61 + i % 3, float(i), 0.5, 90) for i in range(8))  # outside the scale: kept as given
+    for mode, start, end in (("generate", 0.0, 16.0), ("infill", 2.0, 6.0), ("continue", 8.0, 16.0)):
+        request = GenerationRequest(mode, start, end, TempoMap.constant(120), notes=given, seed=3, variations=2,
+                                    constraints=MusicianConstraints(pitch_classes=scale))
+        result = dense_engine.run(request)
+        new = [n for v in result.variations for n in v.new_notes]
+        assert new, mode
+        assert all(n.pitch % 12 in scale for n in new if n.instrument != 128), mode
+        for variation in result.variations:
+            kept = [n for n in variation.notes if n not in variation.new_notes]
+            assert all(n in given for n in kept)
