@@ -92,6 +92,9 @@ def register(commands: argparse._SubParsersAction) -> None:
             sub.add_argument("--end-bar", type=int, required=(mode == "infill"), help="last bar, included")
         if mode == "accompany":
             sub.add_argument("--given", help="instruments to accompany (default: all in the file)")
+        if mode == "infill":
+            sub.add_argument("--keep-rhythm", action="store_true",
+                             help="keep the onsets, lengths and velocities of the span's notes; new pitches only")
         _common(sub)
         sub.set_defaults(handler=run_offline, mode=mode)
 
@@ -164,7 +167,7 @@ def _build_request(args: argparse.Namespace, config: dict):
         mode=args.mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
         given_instruments=given, constraints=constraints, sampling=sampling, variations=args.variations,
         seed=args.seed, max_new_tokens=args.max_new_tokens or sampling_defaults["max_new_tokens"], grid=grid,
-        default_velocity=sampling_defaults["default_velocity"],
+        default_velocity=sampling_defaults["default_velocity"], keep_rhythm=getattr(args, "keep_rhythm", False),
     )
 
 

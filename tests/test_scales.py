@@ -68,3 +68,41 @@ def test_new_pitched_notes_stay_in_the_scale(dense_engine):
         for variation in result.variations:
             kept = [n for n in variation.notes if n not in variation.new_notes]
             assert all(n in given for n in kept)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine_name", ["dense_engine", "dense_amt_engine"])
+def test_keep_rhythm_keeps_onsets_durations_and_velocities(engine_name, request):
+    """An infill with keep_rhythm: one new note per replaced note, on its exact timing, new pitches only."""
+    engine = request.getfixturevalue(engine_name)
+    tempo = TempoMap.constant(100)
+    given = tuple(Note(60 + (i * 5) % 12, i * 0.5, 0.25 + (i % 3) * 0.125, 40 + i, instrument=0) for i in range(24))
+    given += (Note(64, 2.0, 0.5, 90, instrument=0),)  # a chord note at the same onset as another
+    request_ = GenerationRequest("infill", 4.0, 8.0, tempo, notes=given, seed=21, variations=2, keep_rhythm=True,
+                                 constraints=MusicianConstraints(instruments=frozenset({33})))
+    result = engine.run(request_)
+    span = sorted(result.removed_notes, key=lambda n: (n.start, n.pitch))
+    assert span and all(4.0 <= n.start < 8.0 for n in span)
+    for variation in result.variations:
+        new = sorted(variation.new_notes, key=lambda n: n.start)
+        assert len(new) == len(span)
+        for made, slot in zip(new, sorted(span, key=lambda n: n.start)):
+            assert (made.start, made.duration, made.velocity) == (slot.start, slot.duration, slot.velocity)
+            assert made.instrument == 33
+        outside = [n for n in given if not 4.0 <= n.start < 8.0]
+        assert all(n in variation.notes for n in outside)
+
+
+def test_keep_rhythm_is_for_infill_only():
+    with pytest.raises(ValueError, match="infill"):
+        GenerationRequest("generate", 0.0, 4.0, TempoMap.constant(120), keep_rhythm=True)
+
+
+def test_protocol_keep_rhythm_option():
+    from bridge.config import defaults
+
+    config = defaults()
+    with pytest.raises(ProtocolError, match="infill"):
+        build_job_spec("generate", {"keep_rhythm": True}, [], config)
+    spec = build_job_spec("infill", {"keep_rhythm": True, "start_bar": 1, "end_bar": 1}, [], config)
+    assert spec.keep_rhythm

@@ -27,4 +27,5 @@ def to_generation_request(spec: JobSpec) -> GenerationRequest:
         max_new_tokens=spec.max_tokens,
         grid=spec.grid,
         default_velocity=spec.velocity,
+        keep_rhythm=spec.keep_rhythm,
     )

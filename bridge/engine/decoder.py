@@ -84,6 +84,7 @@ class _Row:
     feed: list[int] = field(default_factory=list)
     events: list[vocab.Event] = field(default_factory=list)
     sampled: int = 0
+    rhythm_index: int = 0
     done: bool = False
     finish_reason: str = ""
 
@@ -174,8 +175,7 @@ class Decoder:
         chunks = []
         for row in rows:
             row.cached = 0
-            floor = max(plan.start, row.sequence.current_time)
-            window, row.offset = self._window(row, floor, budget)
+            window, row.offset = self._window(row, self._floor_of(row), budget)
             chunks.append(prefix + window)
             row.feed = []
         return self._forward(rows, chunks, state)
@@ -202,12 +202,18 @@ class Decoder:
         on_event: EventCallback | None = None,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        rhythm: Sequence[tuple[int, int]] | None = None,
     ) -> tuple[list[RowResult], DecodeStats]:
         """Sample ``variations`` continuations of ``plan`` together.
 
         ``prefix_ids`` are model ids before the mode token (MIDI-LLM's text).
         Returns per variation the new note events (RESTs dropped) in absolute
         ticks, and statistics. Raises :class:`Cancelled` when ``cancel`` is set.
+
+        ``rhythm`` (absolute (onset, duration) ticks, sorted) fixes the time and
+        duration of every new event: they are fed as if sampled and the model
+        chooses only the notes (no RESTs), one per slot; a row ends when the
+        slots are used up.
         """
         sampling = sampling or SamplingOptions()
         constraints = constraints or MusicianConstraints()
@@ -233,6 +239,21 @@ class Decoder:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
 
+        if rhythm is not None:
+            rhythm = list(rhythm)
+            if any(b < a for (a, _), (b, _) in zip(rhythm, rhythm[1:])):
+                raise ValueError("the rhythm's onsets must be in order")
+            gaps = [b - a for (a, _), (b, _) in zip([(plan.current_time, 0), *rhythm], rhythm)]
+            if any(g > LOOKBACK_TICKS for g in gaps):
+                raise ValueError("the rhythm has a silence longer than 50 s, which the model cannot bridge")
+
+        def floor_of(row: _Row) -> int:
+            floor = max(plan.start, row.sequence.current_time)
+            if rhythm is not None and row.rhythm_index < len(rhythm):
+                floor = max(floor, rhythm[row.rhythm_index][0])
+            return floor
+
+        self._floor_of = floor_of
         check_cancel()
         hidden = self._rebuild(rows, prefix, plan, budget, state)
         while True:
@@ -253,8 +274,7 @@ class Decoder:
                 if placed:
                     row.instruments |= instruments_in(placed)
                     row.feed += self._model_ids(placed, row.offset)
-                floor = max(plan.start, row.sequence.current_time)
-                too_far = floor - row.offset > REBASE_AT_TICKS
+                too_far = floor_of(row) - row.offset > REBASE_AT_TICKS
                 too_long = row.cached + len(row.feed) + 2 > context
                 late_control = any(
                     vocab.triplet_time(placed[i : i + 3]) - row.offset >= vocab.MAX_TIME for i in range(0, len(placed), 3)
@@ -262,49 +282,32 @@ class Decoder:
                 needs_rebuild |= too_far or too_long or late_control
             if needs_rebuild:
                 hidden = self._rebuild(rows, prefix, plan, budget, state)
-            elif any(r.feed for r in rows):
+            elif rhythm is None and any(r.feed for r in rows):
                 hidden = self._forward(rows, [r.feed if not r.done else [] for r in rows], state)
                 for r in rows:
                     r.feed = []
-            # Slot 0: onset time, never before the current time; reaching the end stops the row.
-            index = torch.tensor([r.index for r in active], device=hidden.device)
-            floors = [max(plan.start, r.sequence.current_time) - r.offset for r in active]
-            low = min(floors)
-            logits = self._head(hidden[index], vocab.TIME_OFFSET + low, vocab.TIME_OFFSET + vocab.MAX_TIME)
-            columns = torch.arange(low, vocab.MAX_TIME, device=logits.device)
-            logits = logits.masked_fill(columns[None, :] < torch.tensor(floors, device=logits.device)[:, None], -math.inf)
-            times = [low + c for c in sample(logits, sampling, [r.generator for r in active])]
-            writing = []
-            for row, relative in zip(active, times):
-                row.sampled += 1
-                stats.sampled_tokens += 1
-                if relative + row.offset >= plan.end:
-                    self._finish(row, "end")
-                else:
-                    writing.append((row, relative))
-            if not writing:
-                continue
-            # Slot 1: duration.
-            check_cancel()
-            chunks = [[] for _ in rows]
-            for row, relative in writing:
-                chunks[row.index] = [self.profile.model_id(vocab.TIME_OFFSET + relative)]
-            hidden = self._forward(rows, chunks, state)
-            index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
-            logits = self._head(hidden[index], vocab.DURATION_OFFSET, vocab.NOTE_OFFSET)
-            durations = sample(logits, sampling, [r.generator for r, _ in writing])
+            if rhythm is not None:
+                writing, durations = self._forced_slots(rows, active, rhythm, plan, state)
+                if not writing:
+                    continue
+                hidden = state.pop("hidden")
+                index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
+            else:
+                writing, durations, hidden, index = self._sampled_slots(
+                    rows, active, hidden, plan, sampling, state, check_cancel)
+                if not writing:
+                    continue
             # Slot 2: note or REST, within the musician's and the 16-instrument limits.
             check_cancel()
-            chunks = [[] for _ in rows]
-            for (row, _), duration in zip(writing, durations):
-                chunks[row.index] = [self.profile.model_id(vocab.DURATION_OFFSET + duration)]
-            hidden = self._forward(rows, chunks, state)
             logits = self._head(hidden[index], vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE)
             masks = []
             for row, _ in writing:
                 cap = instrument_cap_mask(row.instruments)
                 masks.append(base_note_mask if cap is None else base_note_mask & cap.to(self.device))
-            logits = logits.masked_fill(~torch.stack(masks), -math.inf)
+            allowed = torch.stack(masks)
+            if rhythm is not None:
+                allowed[:, -1] = False  # every slot of a fixed rhythm gets a note, never a REST
+            logits = logits.masked_fill(~allowed, -math.inf)
             notes = sample(logits, sampling, [r.generator for r, _ in writing])
             for (row, relative), duration, note in zip(writing, durations, notes):
                 row.sampled += 2
@@ -332,6 +335,68 @@ class Decoder:
         if on_progress is not None:
             on_progress(1.0)
         return [RowResult(r.events, r.finish_reason) for r in rows], stats
+
+    def _sampled_slots(self, rows, active, hidden, plan, sampling, state, check_cancel):
+        """Sample onset and duration for each active row; returns (writing, durations, hidden, index)."""
+        stats = state["stats"]
+        # Slot 0: onset time, never before the current time; reaching the end stops the row.
+        index = torch.tensor([r.index for r in active], device=hidden.device)
+        floors = [max(plan.start, r.sequence.current_time) - r.offset for r in active]
+        low = min(floors)
+        logits = self._head(hidden[index], vocab.TIME_OFFSET + low, vocab.TIME_OFFSET + vocab.MAX_TIME)
+        columns = torch.arange(low, vocab.MAX_TIME, device=logits.device)
+        logits = logits.masked_fill(columns[None, :] < torch.tensor(floors, device=logits.device)[:, None], -math.inf)
+        times = [low + c for c in sample(logits, sampling, [r.generator for r in active])]
+        writing = []
+        for row, relative in zip(active, times):
+            row.sampled += 1
+            stats.sampled_tokens += 1
+            if relative + row.offset >= plan.end:
+                self._finish(row, "end")
+            else:
+                writing.append((row, relative))
+        if not writing:
+            return [], [], hidden, index
+        # Slot 1: duration.
+        check_cancel()
+        chunks = [[] for _ in rows]
+        for row, relative in writing:
+            chunks[row.index] = [self.profile.model_id(vocab.TIME_OFFSET + relative)]
+        hidden = self._forward(rows, chunks, state)
+        index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
+        logits = self._head(hidden[index], vocab.DURATION_OFFSET, vocab.NOTE_OFFSET)
+        durations = sample(logits, sampling, [r.generator for r, _ in writing])
+        check_cancel()
+        chunks = [[] for _ in rows]
+        for (row, _), duration in zip(writing, durations):
+            chunks[row.index] = [self.profile.model_id(vocab.DURATION_OFFSET + duration)]
+        hidden = self._forward(rows, chunks, state)  # its last state predicts the note
+        return writing, durations, hidden, index
+
+    def _forced_slots(self, rows, active, rhythm, plan, state):
+        """Feed the next fixed (onset, duration) of each active row with its pending ids, in one forward."""
+        stats = state["stats"]
+        writing: list[tuple[_Row, int]] = []
+        durations: list[int] = []
+        for row in active:
+            if row.rhythm_index >= len(rhythm) or rhythm[row.rhythm_index][0] >= plan.end:
+                self._finish(row, "end")
+                continue
+            onset, duration = rhythm[row.rhythm_index]
+            row.rhythm_index += 1
+            writing.append((row, onset - row.offset))
+            durations.append(min(max(duration, 0), vocab.MAX_DURATION - 1))
+        if writing:
+            chunks: list[list[int]] = [[] for _ in rows]
+            for (row, relative), duration in zip(writing, durations):
+                chunks[row.index] = row.feed + [self.profile.model_id(vocab.TIME_OFFSET + relative),
+                                                self.profile.model_id(vocab.DURATION_OFFSET + duration)]
+                row.sampled += 1  # the note's ids count like sampled ones (the loop adds 2)
+                stats.sampled_tokens += 1
+            state["hidden"] = self._forward(rows, chunks, state)
+        for row in rows:
+            row.feed = []
+        return writing, durations
 
     @staticmethod
     def _finish(row: _Row, reason: str) -> None:

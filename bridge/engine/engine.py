@@ -142,9 +142,20 @@ class Engine:
             for _ in range(request.variations)
         ]
         notes_so_far = [0]
+        slots = sorted(removed, key=lambda n: n.start) if request.keep_rhythm else None
+        rhythm = None
+        if slots is not None:
+            if not slots:
+                raise ValueError("keep rhythm needs notes inside the span to take the rhythm from")
+            rhythm = [(e.time, e.duration) for e in (note_to_event(n, request.tempo) for n in slots)]
+        placed = [0] * request.variations
 
         def deliver(row: int, event: vocab.Event) -> None:
-            note = shapers[row].shape(event)
+            if slots is not None:
+                note = shapers[row].shape_on_slot(event, slots[placed[row]])
+                placed[row] += 1
+            else:
+                note = shapers[row].shape(event)
             if note is not None:
                 notes_so_far[0] += 1
                 if on_note is not None:
@@ -171,6 +182,7 @@ class Engine:
                 on_event=deliver,
                 on_progress=progress,
                 cancel=cancel,
+                rhythm=rhythm,
             )
         variations = []
         for index, (row, shaper) in enumerate(zip(rows, shapers)):

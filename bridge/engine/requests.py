@@ -20,7 +20,9 @@ class GenerationRequest:
     ``start`` and ``end`` (beats, same origin as the notes and the tempo map)
     bound the span the model writes. ``notes`` are the notes already there; they
     come back unchanged except, in infill, the audible ones starting inside the
-    span, which the new notes replace. For ``accompany``, ``given_instruments``
+    span, which the new notes replace. With ``keep_rhythm`` (infill only) the
+    new notes take exactly those notes' onsets, durations and velocities and the
+    model chooses only their pitches and instruments. For ``accompany``, ``given_instruments``
     are the parts the model accompanies (default: every instrument in ``notes``).
     """
 
@@ -39,6 +41,7 @@ class GenerationRequest:
     max_new_tokens: int = 2046
     grid: float | None = None
     default_velocity: float = DEFAULT_VELOCITY
+    keep_rhythm: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -59,6 +62,8 @@ class GenerationRequest:
             raise ValueError(f"grid step {self.grid!r} beats must be positive")
         if self.seed is not None and not 0 <= self.seed < 2**63:
             raise ValueError(f"seed {self.seed} must be 0..2^63-1")
+        if self.keep_rhythm and self.mode != "infill":
+            raise ValueError("keep rhythm re-pitches the notes of an infill span; use it with infill")
         if not 1 <= self.default_velocity <= 127:
             raise ValueError(f"default velocity {self.default_velocity} must be 1..127")
 

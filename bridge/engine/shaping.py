@@ -49,6 +49,15 @@ class NoteShaper:
         if end <= start:
             end = min(self.end, start + (self.grid or 0.01))
         note = replace(note, start=start, duration=max(0.0, end - start))
+        return self._keep(note)
+
+    def shape_on_slot(self, event: vocab.Event, slot: Note) -> Note | None:
+        """The model's note on a fixed rhythm slot: the slot's timing and velocity, the model's pitch."""
+        return self._keep(replace(slot, pitch=event.pitch, instrument=event.instrument, mute=False,
+                                  channel=vocab.DRUM_CHANNEL if event.instrument == vocab.DRUMS else None,
+                                  note_id=None))
+
+    def _keep(self, note: Note) -> Note | None:
         key = self._key(note)
         if key in self._taken:
             return None

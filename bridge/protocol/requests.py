@@ -57,6 +57,7 @@ OPTIONS: dict[str, tuple[str, int, bool]] = {
     "stream": ("flag", 1, False),
     "whole": ("flag", 1, False),
     "doubles": ("flag", 1, False),
+    "keep_rhythm": ("flag", 1, False),
     "pitch_class": ("int", 1, True),
     "scale": ("str", 1, False),
     "live": ("flag", 1, False),
@@ -159,6 +160,7 @@ class JobSpec:
     whole: bool = False
     doubles: bool = False
     pitch_classes: frozenset[int] | None = None
+    keep_rhythm: bool = False
     live: bool = False
     live_variation: int = 0
     follow: bool = False
@@ -285,6 +287,9 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
     velocity = as_float(options.get("velocity", sampling["default_velocity"]), "option", "velocity", 1.0, 127.0)
     live_variation = as_int(options.get("live_variation", 0), "option", "live_variation", 0, variations - 1)
     pitch_classes = _pitch_classes(options, low, high)
+    keep_rhythm = options.get("keep_rhythm", False)
+    if keep_rhythm and mode != "infill":
+        raise ProtocolError(BAD_REQUEST, "keep_rhythm re-pitches the notes of an infill span: use it with infill")
     return JobSpec(
         mode=mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
         seconds=seconds, variations=variations, seed=seed, grid=_grid(options.get("grid", sampling["grid"])),
@@ -292,7 +297,7 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
         lowest_pitch=low, highest_pitch=high, instruments=instruments, given=given, velocity=velocity,
         stream=options.get("stream", False), whole=options.get("whole", False),
         doubles=options.get("doubles", False), live=options.get("live", False), live_variation=live_variation,
-        follow=options.get("follow", False), pitch_classes=pitch_classes,
+        follow=options.get("follow", False), pitch_classes=pitch_classes, keep_rhythm=keep_rhythm,
     )
 
 
