@@ -2,21 +2,23 @@
 """Build the Max for Live device MIDI-LLM.amxd and the two MIDI Tools from their text sources, reproducibly.
 
 Sources (in git, text): ``src/MIDI-LLM.maxpat`` (the patcher JSON) and the ES5 JavaScript
-``src/midi_llm_core.js``, ``src/midi_llm_live.js``, ``src/midi_llm_device.js``; for the Live 12
-MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one patcher for both) with ``src/midi_llm_tool_core.js``
-and ``src/midi_llm_tool.js``. Outputs, committed too so that users need neither Max nor Python
-to install them:
+``src/midi_llm_core.js``, ``src/midi_llm_live.js``, ``src/midi_llm_client.js``, ``src/midi_llm_device.js``;
+for the Live 12 MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one patcher for both) with the same core, live and
+client scripts, ``src/midi_llm_tool_core.js`` and ``src/midi_llm_tool.js``. Outputs, committed so that users
+need neither Max nor Python to install them:
 
-* ``midi-llm.js``: the device's three scripts concatenated, for Max's classic ``js`` object;
-* ``MIDI-LLM.amxd``: a frozen MIDI-effect device holding the patcher and ``midi-llm.js``, one
-  file to drag into Live (with ``--unfrozen``: the patcher only, which then finds
-  ``midi-llm.js`` in its own folder);
+* ``MIDI-LLM.amxd``: a frozen MIDI-effect device holding the patcher and ``midi-llm.js`` (the device's
+  scripts concatenated, for Max's classic ``js`` object), one file to drag into Live;
 * ``MIDI-LLM.svg``: a drawing of the device's presentation view, for the README;
-* ``midi-llm-tool.js`` and, laid out as in Live's User Library, ``MIDI Tools/Max Generators/
-  MIDI-LLM.amxd`` (a MIDI Tool Generator, ``nagg``) and ``MIDI Tools/Max Transformations/
-  MIDI-LLM.amxd`` (a Transformation, ``natt``), frozen the same way; the build keeps the boxes
-  of the other kind out of each (``TOOL_ONLY``) and names the kind in ``[js midi-llm-tool.js
-  <kind>]``; ``MIDI-LLM-Generator.svg`` and ``MIDI-LLM-Transformation.svg`` draw their first page.
+* laid out as in Live's User Library, ``MIDI Tools/Max Generators/MIDI-LLM.amxd`` (a MIDI Tool
+  Generator, ``nagg``) and ``MIDI Tools/Max Transformations/MIDI-LLM.amxd`` (a Transformation,
+  ``natt``), frozen the same way with ``midi-llm-tool.js``; the build keeps the boxes of the other
+  kind out of each (``TOOL_ONLY``) and names the kind in ``[js midi-llm-tool.js <kind>]``;
+  ``MIDI-LLM-Generator.svg`` and ``MIDI-LLM-Transformation.svg`` draw their first page.
+
+With ``--unfrozen`` (into ``--out DIR``, not committed): devices holding the patcher only, with
+``midi-llm.js`` next to ``MIDI-LLM.amxd`` and ``midi-llm-tool.js`` next to each tool, where Max
+finds them.
 
 Same sources, same bytes: no time stamps (frozen entries carry a fixed date) and no
 absolute paths. Standard library only.
@@ -31,9 +33,9 @@ size 16, 64-bit offset of the footer, the files back to back (the device's JSON 
 the footer ``dlst`` of ``dire`` entries (``type``, ``fnam``, ``sz32``, ``of32``, ``vers``,
 ``flag``, ``mdat``), one per file.
 
-    python max_for_live/build_amxd.py            # write the scripts, the devices and the drawings
+    python max_for_live/build_amxd.py            # write the devices and the drawings
     python max_for_live/build_amxd.py --check    # exit 1 if the committed files are stale
-    python max_for_live/build_amxd.py --unfrozen --out DIR
+    python max_for_live/build_amxd.py --unfrozen --out DIR   # unfrozen devices and their scripts
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 PATCHER_SOURCE = SRC / "MIDI-LLM.maxpat"
-JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_device.js")
+JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_device.js")
 JS_NAME = "midi-llm.js"
 DEVICE_NAME = "MIDI-LLM.amxd"
 SKETCH_NAME = "MIDI-LLM.svg"
@@ -56,7 +58,8 @@ SKETCH_NAME = "MIDI-LLM.svg"
 DEVICE_TYPE = b"mmmm"  # MIDI effect
 
 TOOL_PATCHER_SOURCE = SRC / "MIDI-LLM-Tool.maxpat"
-TOOL_JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_tool_core.js", "midi_llm_tool.js")
+TOOL_JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_tool_core.js",
+                   "midi_llm_tool.js")
 TOOL_JS_NAME = "midi-llm-tool.js"
 TOOLS_DIR = "MIDI Tools"  # as in Live's User Library, where Live looks for Max MIDI Tools
 # kind: (folder under MIDI Tools/, device type, description)
@@ -256,17 +259,22 @@ def render_presentation(patcher: dict, height: int = 169,
 
 
 def build(src: Path = SRC, *, frozen: bool = True) -> dict[str, bytes]:
-    """Every output file by its path relative to the output folder."""
+    """Every output file by its path relative to the output folder.
+
+    Frozen devices hold their script; unfrozen ones find it in their own folder, so the unfrozen build
+    writes ``midi-llm.js`` next to ``MIDI-LLM.amxd`` and ``midi-llm-tool.js`` next to each tool.
+    """
     js = build_js(src)
     patcher = build_patcher(src)
-    outputs = {JS_NAME: js, DEVICE_NAME: build_amxd(patcher, js, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
+    outputs = {DEVICE_NAME: build_amxd(patcher, js, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
+    if not frozen:
+        outputs[JS_NAME] = js
     tool_js = build_js(src, TOOL_JS_SOURCES, TOOL_JS_NAME)
-    outputs[TOOL_JS_NAME] = tool_js
     for kind, (folder, device_type, _) in TOOLS.items():
         tool = build_tool_patcher(kind, src)
         outputs[tool_path(kind)] = build_amxd(tool, tool_js, frozen=frozen, device_type=device_type, js_name=TOOL_JS_NAME)
         outputs[f"MIDI-LLM-{kind.capitalize()}.svg"] = render_presentation(tool, TOOL_HEIGHT, "prompt: e.g. walking bass")
-        if not frozen:  # an unfrozen tool finds its script in its own folder
+        if not frozen:
             outputs[f"{TOOLS_DIR}/{folder}/{TOOL_JS_NAME}"] = tool_js
     return outputs
 

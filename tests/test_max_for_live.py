@@ -8,58 +8,15 @@ when it is missing (`make system-deps` installs it).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import queue
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
 from bridge import protocol as P
 from bridge.amt.gm import GM_PROGRAM_NAMES, instrument_from_track_name
-
-ROOT = Path(__file__).resolve().parents[1]
-M4L = ROOT / "max_for_live"
-HARNESS = ROOT / "tests" / "m4l"
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", PYTHONUNBUFFERED="1")
-
-
-def _node() -> str | None:
-    node = shutil.which("node")
-    if node is None:
-        return None
-    try:
-        version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    major = re.match(r"v(\d+)", version.strip())
-    return node if major and int(major.group(1)) >= 16 else None
-
-
-NODE = _node()
-needs_node = pytest.mark.skipif(NODE is None, reason="node 16+ not installed (`make system-deps`): the device's "
-                                                      "JavaScript is tested under node")
-
-
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_amxd", M4L / "build_amxd.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _load_builder()
-
+from tests.m4l_support import ENV, M4L, builder, embedded_script, needs_node, node, run_scenario, serve
 
 # ----- the built device -------------------------------------------------------------------------
 
@@ -84,30 +41,33 @@ def test_the_committed_files_hold_the_current_sources():
     built = builder.build()
     for name, data in built.items():
         assert (M4L / name).read_bytes() == data, f"{name} is stale: run `python max_for_live/build_amxd.py`"
-    bundle = (M4L / "midi-llm.js").read_text(encoding="utf-8")
-    for source in builder.JS_SOURCES:
-        assert (M4L / "src" / source).read_text(encoding="utf-8") in bundle, source
     device = builder.parse_amxd((M4L / "MIDI-LLM.amxd").read_bytes())
-    assert device["files"]["midi-llm.js"][2] == (M4L / "midi-llm.js").read_bytes()
+    bundle = device["files"]["midi-llm.js"][2]
+    assert bundle == builder.build_js()
+    for source in builder.JS_SOURCES:
+        assert (M4L / "src" / source).read_text(encoding="utf-8") in bundle.decode("utf-8"), source
     source = json.loads((M4L / "src" / "MIDI-LLM.maxpat").read_text(encoding="utf-8"))
     assert device["patcher"]["patcher"]["boxes"] == source["patcher"]["boxes"]
     assert device["patcher"]["patcher"]["lines"] == source["patcher"]["lines"]
+    assert not (M4L / "midi-llm.js").exists(), "the script lives inside the .amxd (--unfrozen writes it elsewhere)"
 
 
 def test_the_build_is_reproducible_and_has_an_unfrozen_form(tmp_path):
     first, second, loose = tmp_path / "a", tmp_path / "b", tmp_path / "loose"
     assert builder.main(["--out", str(first)]) == 0
     assert builder.main(["--out", str(second)]) == 0
-    for name in ("MIDI-LLM.amxd", "midi-llm.js"):
-        assert (first / name).read_bytes() == (second / name).read_bytes()
+    assert (first / "MIDI-LLM.amxd").read_bytes() == (second / "MIDI-LLM.amxd").read_bytes()
+    assert not (first / "midi-llm.js").exists(), "frozen, the script is inside the device"
     assert builder.main(["--check", "--out", str(first)]) == 0
-    (first / "midi-llm.js").write_text("// edited by hand\n")
+    (first / "MIDI-LLM.amxd").write_bytes(b"edited by hand")
     assert builder.main(["--check", "--out", str(first)]) == 1
     assert builder.main(["--unfrozen", "--out", str(loose)]) == 0
     unfrozen = builder.parse_amxd((loose / "MIDI-LLM.amxd").read_bytes())
     frozen = builder.parse_amxd((second / "MIDI-LLM.amxd").read_bytes())
     assert not unfrozen["frozen"] and unfrozen["meta"] == 0 and unfrozen["files"] == {}
     assert unfrozen["patcher"] == frozen["patcher"]
+    assert (loose / "midi-llm.js").read_bytes() == frozen["files"]["midi-llm.js"][2], "the script next to the device"
+    assert builder.main(["--unfrozen", "--check", "--out", str(loose)]) == 0
 
 
 def test_a_damaged_device_is_refused():
@@ -183,12 +143,6 @@ def test_the_device_view_fits_and_nothing_overlaps():
 # ----- the JavaScript under node, no daemon -----------------------------------------------------
 
 
-def node(*args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
-    assert NODE is not None
-    return subprocess.run([NODE, *args], cwd=HARNESS, capture_output=True, text=True, timeout=timeout,
-                          env=env or ENV)
-
-
 @needs_node
 def test_core_logic_unit_tests():
     done = node("--expose-internals", "unit.js")
@@ -208,11 +162,8 @@ def test_the_javascript_agrees_with_the_python_side(tmp_path):
         assert guess == instrument_from_track_name(name), name
 
 
-def scenario(name: str, daemon_port: int | None = None, timeout: float = 75, env: dict | None = None) -> str:
-    args = ["scenarios.js", name] + (["--daemon-port", str(daemon_port)] if daemon_port else [])
-    done = node(*args, timeout=timeout, env=env)
-    assert done.returncode == 0, f"{name}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+def scenario(name: str, daemon_port: int | None = None, env: dict | None = None) -> str:
+    return run_scenario("scenarios.js", name, daemon_port, env=env)
 
 
 @needs_node
@@ -228,62 +179,9 @@ def test_a_daemon_of_another_protocol_is_named():
 # ----- the JavaScript under node, with a real daemon ---------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Daemon:
-    """`python -m bridge serve` with the dense tiny checkpoint, as a real process."""
-
-    def __init__(self, model_dir: Path):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "--port", str(self.port), "--model", str(model_dir),
-             "--set", "model.warmup=false", "--set", "model.device=cpu"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, cwd=ROOT)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, words: str, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self.log.append(line)
-            if words in line:
-                return
-        raise AssertionError(f"the daemon never logged {words!r}; its log: {self.log}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def daemon(dense_midi_llm_dir):
-    if NODE is None:
-        pytest.skip("node 16+ not installed (`make system-deps`)")
-    running = Daemon(dense_midi_llm_dir)
-    try:
-        running.wait_for("ready:")
-        yield running
-    finally:
-        running.stop()
+    yield from serve(dense_midi_llm_dir)
 
 
 SCENARIOS = [
@@ -309,7 +207,7 @@ def test_device_against_a_real_daemon(daemon, name):
 
 @pytest.mark.slow
 @needs_node
-def test_the_built_midi_llm_js_runs_too(daemon):
-    env = dict(ENV, MIDI_LLM_JS=str(M4L / "midi-llm.js"))
-    output = scenario("generate_empty_slot", daemon.port, env=env)
+def test_the_script_inside_the_built_device_runs_too(daemon, tmp_path):
+    script = embedded_script(M4L / "MIDI-LLM.amxd", "midi-llm.js", tmp_path)
+    output = scenario("generate_empty_slot", daemon.port, env=dict(ENV, MIDI_LLM_JS=str(script)))
     assert output.startswith("ok generate_empty_slot"), output

@@ -13,9 +13,9 @@ import json
 import re
 
 import pytest
-from test_max_for_live import ENV, M4L, NODE, Daemon, builder, needs_node, node
 
 from bridge.amt.gm import GM_PROGRAM_NAMES
+from tests.m4l_support import ENV, M4L, builder, embedded_script, needs_node, node, run_scenario, serve
 
 KINDS = {"generator": "nagg", "transformation": "natt"}
 TOOL_JS = M4L / "src" / "midi_llm_tool.js"
@@ -65,8 +65,7 @@ def test_the_committed_tools_are_well_formed_frozen_midi_tools(kind):
 
 
 def test_the_committed_tools_hold_the_current_sources():
-    bundle = (M4L / "midi-llm-tool.js").read_bytes()
-    assert bundle == builder.build_js(builder.SRC, builder.TOOL_JS_SOURCES, builder.TOOL_JS_NAME)
+    bundle = builder.build_js(builder.SRC, builder.TOOL_JS_SOURCES, builder.TOOL_JS_NAME)
     for source in builder.TOOL_JS_SOURCES:
         assert (M4L / "src" / source).read_text(encoding="utf-8") in bundle.decode("utf-8"), source
     source = source_patcher()
@@ -76,6 +75,7 @@ def test_the_committed_tools_hold_the_current_sources():
         assert device["patcher"] == builder.build_tool_patcher(kind)
         shared = [b for b in source["boxes"] if builder.TOOL_ONLY.get(b["box"].get("varname"), kind) == kind]
         assert len(device["patcher"]["patcher"]["boxes"]) == len(shared)
+    assert not (M4L / "midi-llm-tool.js").exists(), "the script lives inside the tools (--unfrozen writes it elsewhere)"
 
 
 def test_the_tools_build_reproducibly_and_unfrozen(tmp_path):
@@ -92,8 +92,9 @@ def test_the_tools_build_reproducibly_and_unfrozen(tmp_path):
         frozen = builder.parse_amxd((second / builder.tool_path(kind)).read_bytes())
         assert unfrozen["type"] == KINDS[kind] and not unfrozen["frozen"] and unfrozen["meta"] == 0
         assert unfrozen["patcher"] == frozen["patcher"]
+        assert not ((second / builder.tool_path(kind)).parent / "midi-llm-tool.js").exists()
         beside = (loose / builder.tool_path(kind)).parent / "midi-llm-tool.js"
-        assert beside.read_bytes() == (second / "midi-llm-tool.js").read_bytes(), "the script next to the device"
+        assert beside.read_bytes() == frozen["files"]["midi-llm-tool.js"][2], "the script next to the device"
 
 
 # ----- the patcher -------------------------------------------------------------------------------
@@ -214,10 +215,7 @@ def test_tool_logic_unit_tests():
 
 
 def scenario(name: str, daemon_port: int | None = None, env: dict | None = None) -> str:
-    args = ["miditool_scenarios.js", name] + (["--daemon-port", str(daemon_port)] if daemon_port else [])
-    done = node(*args, timeout=75, env=env)
-    assert done.returncode == 0, f"{name}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    return run_scenario("miditool_scenarios.js", name, daemon_port, env=env)
 
 
 @needs_node
@@ -232,14 +230,7 @@ def test_the_tool_names_a_daemon_of_another_protocol():
 
 @pytest.fixture(scope="module")
 def tool_daemon(dense_midi_llm_dir):
-    if NODE is None:
-        pytest.skip("node 16+ not installed (`make system-deps`)")
-    running = Daemon(dense_midi_llm_dir)
-    try:
-        running.wait_for("ready:")
-        yield running
-    finally:
-        running.stop()
+    yield from serve(dense_midi_llm_dir)
 
 
 SCENARIOS = [
@@ -265,7 +256,10 @@ def test_tool_against_a_real_daemon(tool_daemon, name):
 
 @pytest.mark.slow
 @needs_node
-def test_the_built_midi_llm_tool_js_runs_too(tool_daemon):
-    env = dict(ENV, MIDI_LLM_TOOL_JS=str(M4L / "midi-llm-tool.js"))
+def test_the_script_inside_the_built_tools_runs_too(tool_daemon, tmp_path):
+    script = embedded_script(tool_file("generator"), "midi-llm-tool.js", tmp_path)
+    assert script.read_bytes() == builder.parse_amxd(tool_file("transformation").read_bytes())["files"][
+        "midi-llm-tool.js"][2], "both tools hold the same script"
+    env = dict(ENV, MIDI_LLM_TOOL_JS=str(script))
     for name in ("generator_infill", "transform_keep_rhythm"):
         assert scenario(name, tool_daemon.port, env=env).startswith(f"ok {name}")

@@ -32,15 +32,8 @@ var settings = {
     replyPort: 0         // 0: chosen from the device's id
 };
 
-var ACCEPT_TIMEOUT = 3000;
-var PONG_TIMEOUT = 1500;
-var CANCEL_TIMEOUT = 3000;
-var RESEND_INTERVAL = 1000;
-var RESEND_ATTEMPTS = 3;
-var SILENCE_PING = 10000;
-var SEND_BURST = 16;
-
 var device = null;
+var timer = MidiLLMClient.timer(jsthis); // a Task that a later schedule() reschedules
 
 function say(text) {
     outlet(1, "status", String(text));
@@ -50,70 +43,29 @@ function log(text) {
     post("MIDI-LLM: " + text + "\n");
 }
 
-// A Task that can be rescheduled: a later schedule() replaces a pending one.
-function timer(callback) {
-    var task = new Task(callback, jsthis);
-    return {
-        schedule: function (delay) {
-            task.cancel();
-            task.schedule(delay);
-        },
-        cancel: function () {
-            task.cancel();
-        }
-    };
-}
-
+// The device: a MidiLLMClient.Client (the request/reply state machine, midi_llm_client.js) that
+// reads Live for its requests and writes the results into Live.
 function Device(Api) {
     this.bridge = new MidiLLMLive.Bridge(Api);
     var me = new Api("this_device");
-    this.deviceId = parseInt(me.id, 10) || 1;
-    this.counter = 1 + Math.floor(Math.random() * 50000);
-    this.state = "idle";
-    this.job = null;
+    MidiLLMClient.Client.call(this, {
+        settings: settings, deviceId: parseInt(me.id, 10) || 1, idPrefix: "m", say: say, log: log,
+        send: function (message) { outlet(0, message); },
+        ports: function (daemonPort, replyPort) {
+            outlet(1, "daemonport", daemonPort);
+            outlet(1, "replyport", replyPort);
+        },
+        timer: timer,
+        cancelStates: {connecting: true, checking: true}
+    });
     this.ctx = null;
     this.result = null;
-    this.pong = null;
-    this.pongWaiter = null;
-    this.lastHeard = 0;
-    this.retried = false;
-    this.outbox = [];
-    this.maxDatagramBytes = 0;
-    this.replyPort = 0;
     var self = this;
-    this.pongTimer = timer(function () { self.onPongTimeout(); });
-    this.acceptTimer = timer(function () { self.onAcceptTimeout(); });
-    this.cancelTimer = timer(function () { self.finish("cancelled"); });
-    this.resendTimer = timer(function () { self.onResendTimer(); });
-    this.watchdog = timer(function () { self.onWatchdog(); });
-    this.sender = timer(function () { self.flush(); });
     this.writer = timer(function () { self.write(); });
 }
 
-// Request ids are text ("m<device id>-<n>"): unique per device, echoed back as text, so no
-// float conversion on the way through Max can change them.
-Device.prototype.nextId = function () {
-    this.counter = (this.counter + 1) % 100000;
-    return "m" + this.deviceId + "-" + this.counter;
-};
-
-Device.prototype.send = function (message) {
-    outlet(0, message);
-};
-
-// Auto reply port: 9124 + the device's id folded into 9124..9999, never the daemon's port.
-Device.prototype.applyPorts = function () {
-    var port = settings.replyPort;
-    if (!port) {
-        port = 9124 + (this.deviceId % 876);
-        if (port === settings.daemonPort) {
-            port += 1;
-        }
-    }
-    this.replyPort = port;
-    outlet(1, "daemonport", settings.daemonPort);
-    outlet(1, "replyport", port);
-};
+Device.prototype = Object.create(MidiLLMClient.Client.prototype);
+Device.prototype.constructor = Device;
 
 Device.prototype.setButton = function (busy) {
     outlet(1, "button", busy ? "Cancel" : "Generate");
@@ -121,78 +73,6 @@ Device.prototype.setButton = function (busy) {
 
 Device.prototype.busy = function () {
     return this.state !== "idle";
-};
-
-// ----- talking to the daemon ----------------------------------------------------------------
-
-Device.prototype.ping = function (then) {
-    var id = this.nextId();
-    this.pongWaiter = {id: id, then: then};
-    this.send(core.pingMessage(id, this.replyPort));
-    this.pongTimer.schedule(PONG_TIMEOUT);
-};
-
-Device.prototype.onPong = function (args) {
-    var pong = core.parsePong(args);
-    if (!this.pongWaiter || String(pong.id) !== String(this.pongWaiter.id)) {
-        return;
-    }
-    var then = this.pongWaiter.then;
-    this.pongWaiter = null;
-    this.pongTimer.cancel();
-    this.pong = pong;
-    if (pong.protocol !== core.PROTOCOL_VERSION) {
-        log(core.TEXT.protocolMismatch(pong.protocol));
-        this.finish(core.TEXT.protocolMismatch(pong.protocol));
-        return;
-    }
-    if (then) {
-        then.call(this, pong);
-    }
-};
-
-Device.prototype.onPongTimeout = function () {
-    if (!this.pongWaiter) {
-        return;
-    }
-    this.pongWaiter = null;
-    if (this.job) {
-        this.finish(core.TEXT.stoppedAnswering(settings.daemonPort));
-    } else {
-        this.finish(core.TEXT.notRunning(settings.daemonPort));
-    }
-};
-
-Device.prototype.check = function () {
-    if (this.busy()) {
-        return;
-    }
-    this.state = "checking";
-    this.ping(function (pong) {
-        this.send(core.statusMessage(this.nextId(), this.replyPort));
-        this.state = "idle";
-        say(core.TEXT.ready(pong));
-    });
-};
-
-// Messages go out in bursts of SEND_BURST per scheduler tick, so that a large clip's
-// chunks do not overflow a socket buffer.
-Device.prototype.queue = function (messages) {
-    this.outbox = this.outbox.concat(messages);
-    this.flush();
-};
-
-Device.prototype.flush = function () {
-    var count = Math.min(SEND_BURST, this.outbox.length);
-    for (var i = 0; i < count; i++) {
-        this.send(this.outbox.shift());
-    }
-    if (this.outbox.length) {
-        this.sender.schedule(2);
-    } else if (this.state === "sending") {
-        this.state = "waiting";
-        this.acceptTimer.schedule(ACCEPT_TIMEOUT);
-    }
 };
 
 // ----- a request --------------------------------------------------------------------------------
@@ -209,31 +89,19 @@ Device.prototype.go = function () {
     this.retried = false;
     this.setButton(true);
     say("connecting to the daemon on port " + settings.daemonPort + "...");
-    this.ping(function () {
-        if (this.state === "connecting") {
-            this.start();
-        }
-    });
+    this.connect(this.start);
 };
 
 Device.prototype.start = function () {
-    var ctx, messages;
-    try {
-        ctx = this.prepare();
-        messages = core.buildRequest(ctx.request);
-    } catch (error) {
-        this.finish(error instanceof core.UserError ? error.message : "error: " + error.message);
-        if (!(error instanceof core.UserError)) {
-            log(error.stack || error.message);
-        }
-        return;
+    var built = this.build(this.prepare);
+    if (built) {
+        this.ctx = built.prepared;
+        this.submit(this.ctx.request, built.messages, this.ctx.notes.length);
     }
-    this.ctx = ctx;
-    this.job = new core.Job(ctx.request.id, ctx.mode);
-    this.state = "sending";
-    this.lastHeard = Date.now();
-    say("sending " + ctx.notes.length + " notes...");
-    this.queue(messages);
+};
+
+Device.prototype.request = function () {
+    return this.ctx.request;
 };
 
 // Read Live, compute the span and everything the request and the write-back need.
@@ -278,144 +146,12 @@ Device.prototype.prepare = function () {
     return live;
 };
 
-Device.prototype.onAcceptTimeout = function () {
-    if (this.state === "waiting") {
-        this.finish("no answer from the daemon on port " + settings.daemonPort + " (the request may have been " +
-            "lost): try again");
-    }
-};
-
-Device.prototype.cancel = function () {
-    if (this.state === "connecting" || this.state === "checking") {
-        this.pongWaiter = null;
-        this.pongTimer.cancel();
-        this.finish("cancelled");
-        return;
-    }
-    if (!this.job || this.state === "cancelling" || this.state === "writing") {
-        return;
-    }
-    this.outbox = [];
-    this.state = "cancelling";
-    say("cancelling...");
-    this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
-    this.cancelTimer.schedule(CANCEL_TIMEOUT);
-};
-
-Device.prototype.onReply = function (address, args) {
-    if (address === core.PREFIX + "/pong") {
-        this.lastHeard = Date.now();
-        this.onPong(args);
-        return;
-    }
-    if (address === core.PREFIX + "/info") {
-        var info = core.parseInfo(args);
-        if (info.protocol === core.PROTOCOL_VERSION) {
-            this.maxDatagramBytes = info.maxDatagramBytes;
-        }
-        return;
-    }
-    if (!this.job) {
-        return;
-    }
-    var event = this.job.handle(address, args);
-    if (!event) {
-        return;
-    }
-    this.lastHeard = Date.now();
-    switch (event.type) {
-    case "accepted":
-        this.acceptTimer.cancel();
-        if (this.state !== "cancelling") {
-            this.state = "queued";
-            say(core.TEXT.queued(event.position));
-        }
-        this.watchdog.schedule(1000);
-        break;
-    case "started":
-        if (this.state !== "cancelling") {
-            this.state = "running";
-            say(core.TEXT.progress(0, 0));
-        }
-        break;
-    case "progress":
-        if (this.state !== "cancelling") {
-            say(core.TEXT.progress(event.fraction, event.notes));
-        }
-        break;
-    case "warning":
-        log("warning: " + event.text);
-        break;
-    case "error":
-        if (event.code === "missing_chunk" && !this.retried && this.state !== "cancelling") {
-            // Chunks of the clip were lost on the way: send the whole request again, new id.
-            this.retried = true;
-            log("the daemon missed part of the clip; sending it again");
-            this.ctx.request.id = this.nextId();
-            this.job = new core.Job(this.ctx.request.id, this.ctx.mode);
-            this.state = "sending";
-            this.queue(core.buildRequest(this.ctx.request));
-            return;
-        }
-        this.finish(core.TEXT.error(event.code, event.message));
-        break;
-    case "incomplete":
-        this.askResend(event.missing);
-        break;
-    case "complete":
-        this.resendTimer.cancel();
-        if (this.state === "cancelling") {
-            // The result overtook the cancel: the musician asked for nothing, so nothing is written.
-            this.finish("cancelled");
-            return;
-        }
-        this.result = event.result;
-        this.state = "writing";
-        say("writing into Live...");
-        this.writer.schedule(0);
-        break;
-    }
-};
-
-// Lost /result chunks: ask again, up to RESEND_ATTEMPTS times, then say which never came.
-Device.prototype.askResend = function (missing) {
-    if (this.job.resends >= RESEND_ATTEMPTS) {
-        this.finish(core.TEXT.lostChunks(missing));
-        return;
-    }
-    this.job.resends += 1;
-    log("asking again for " + core.describeMissing(missing));
-    var messages = core.resendMessages(this.job.id, this.replyPort, missing);
-    for (var i = 0; i < messages.length; i++) {
-        this.send(messages[i]);
-    }
-    this.resendTimer.schedule(RESEND_INTERVAL);
-};
-
-Device.prototype.onResendTimer = function () {
-    if (!this.job || this.state === "writing" || this.state === "idle") {
-        return;
-    }
-    var missing = this.job.missing();
-    if (missing.length) {
-        this.askResend(missing);
-    }
-};
-
-// While a job is queued or running, the daemon may stay silent (a long queue): after
-// SILENCE_PING of silence, ping it; no pong means it is gone.
-Device.prototype.onWatchdog = function () {
-    if (!this.job || this.state === "idle" || this.state === "writing") {
-        return;
-    }
-    if (Date.now() - this.lastHeard > SILENCE_PING && !this.pongWaiter) {
-        this.ping(function () {
-            if (this.job && this.job.done === null && this.job.variations[0] !== undefined) {
-                this.finish("error: the daemon's last reply never arrived; try again");
-            }
-        });
-    }
-    this.watchdog.schedule(1000);
+// The result is complete: write it in a deferred task.
+Device.prototype.complete = function (result) {
+    this.result = result;
+    this.state = "writing";
+    say("writing into Live...");
+    this.writer.schedule(0);
 };
 
 // The result is complete: write it into Live, all in this one deferred task.
@@ -459,29 +195,6 @@ Device.prototype.write = function () {
     }
 };
 
-Device.prototype.finish = function (text) {
-    this.state = "idle";
-    this.job = null;
-    this.outbox = [];
-    this.acceptTimer.cancel();
-    this.cancelTimer.cancel();
-    this.resendTimer.cancel();
-    this.watchdog.cancel();
-    this.sender.cancel();
-    this.setButton(false);
-    if (text) {
-        say(text);
-    }
-};
-
-Device.prototype.close = function () {
-    if (this.job && this.state !== "idle" && this.state !== "writing") {
-        this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
-    }
-    this.pongTimer.cancel();
-    this.finish(null);
-};
-
 // ----- Max's entry points -------------------------------------------------------------------------
 
 // The UI's parameters (their varnames) and the message each sends into the js inlet: at init
@@ -493,25 +206,12 @@ var INTERFACE = [
 ];
 
 function readInterface() {
-    var patcher = jsthis && jsthis.patcher;
-    if (!patcher || !patcher.getnamed) {
-        return;
-    }
     var handlers = {
         mode: mode, span: span, bars: bars, variations: variations, temperature: temperature, top_p: top_p,
         instrument: instrument, grid: grid, target: target, seed: seed, daemon_port: daemon_port,
         reply_port: reply_port
     };
-    for (var i = 0; i < INTERFACE.length; i++) {
-        try {
-            var box = patcher.getnamed(INTERFACE[i][0]);
-            if (box) {
-                handlers[INTERFACE[i][1]](box.getvalueof());
-            }
-        } catch (error) {
-            log("cannot read " + INTERFACE[i][0] + ": " + error.message);
-        }
-    }
+    MidiLLMClient.readInterface(jsthis && jsthis.patcher, INTERFACE, handlers, log);
 }
 
 // live.thisdevice banged: LiveAPI may be used from now on.
@@ -541,21 +241,10 @@ function cancel() {
 }
 
 function anything() {
-    var args = Array.prototype.slice.call(arguments);
-    var address = messagename;
-    if (address.charAt(0) === "/") {
-        if (device) {
-            device.onReply(address, args);
-        }
-        return;
-    }
-    log("unknown message " + address);
+    MidiLLMClient.dispatch(messagename, Array.prototype.slice.call(arguments), device, log);
 }
 
-function pick(list, index) {
-    var i = Math.round(Number(index));
-    return i >= 0 && i < list.length ? list[i] : list[0];
-}
+var pick = MidiLLMClient.pick;
 
 // The prompt comes from [textedit] -> [route text] -> [prepend prompt]; an empty textedit
 // sends a bare bang through [route].

@@ -47,19 +47,13 @@ var settings = {
 var OUT_OSC = 0, OUT_UI = 1, OUT_NOTES = 2, OUT_TRIGGER = 3;
 var IN_NOTES = 1, IN_CONTEXT = 2;
 
-var ACCEPT_TIMEOUT = 3000;
-var PONG_TIMEOUT = 1500;
-var CANCEL_TIMEOUT = 3000;
-var RESEND_INTERVAL = 1000;
-var RESEND_ATTEMPTS = 3;
-var SILENCE_PING = 10000;
-var SEND_BURST = 16;
 var APPLY_WAIT = 2000;     // after the bang, how long Live may take to run the apply cycle
 var SETTLE = 150;          // a trigger this soon after a settings change is Live re-applying them
 
 var BUSY = {connecting: true, sending: true, waiting: true, queued: true, running: true, cancelling: true};
 
 var tool = null;
+var timer = MidiLLMClient.timer(jsthis); // a Task that a later schedule() reschedules
 var pendingContext = null; // the context dictionary of the trigger under way
 var settingsChangedAt = 0;
 var outDict = null;
@@ -70,19 +64,6 @@ function say(text) {
 
 function log(text) {
     post("MIDI-LLM " + KIND + ": " + text + "\n");
-}
-
-function timer(callback) {
-    var task = new Task(callback, jsthis);
-    return {
-        schedule: function (delay) {
-            task.cancel();
-            task.schedule(delay);
-        },
-        cancel: function () {
-            task.cancel();
-        }
-    };
 }
 
 function readDict(name) {
@@ -118,17 +99,24 @@ function str(api, property) {
 function Tool(Api) {
     this.Api = Api;
     this.bridge = new MidiLLMLive.Bridge(Api);
+    // A MIDI Tool may have no device id: then any of 9124..9999 (set Reply port when two clash).
     var deviceId = 0;
     try {
         deviceId = parseInt(new Api("this_device").id, 10) || 0;
     } catch (error) {
         deviceId = 0;
     }
-    // A MIDI Tool may have no device id: then any of 9124..9999 (set Reply port when two clash).
-    this.deviceId = deviceId || 1 + Math.floor(Math.random() * 875);
-    this.counter = 1 + Math.floor(Math.random() * 50000);
-    this.state = "idle";
-    this.job = null;
+    MidiLLMClient.Client.call(this, {
+        settings: settings, deviceId: deviceId || 1 + Math.floor(Math.random() * 875),
+        idPrefix: KIND === "generator" ? "g" : "t", say: say, log: log,
+        send: function (message) { outlet(OUT_OSC, message); },
+        ports: function (daemonPort, replyPort) {
+            outlet(OUT_UI, "daemonport", daemonPort);
+            outlet(OUT_UI, "replyport", replyPort);
+        },
+        timer: timer,
+        cancelStates: {connecting: true}
+    });
     this.snapshot = null;   // what the trigger handed over: input notes, context, re-roll?
     this.planned = null;    // the request under way (toolCore.plan)
     this.last = null;       // the last request sent, for Re-roll
@@ -138,46 +126,14 @@ function Tool(Api) {
     this.shown = null;      // the last answer with a result: {input (signature), output}
     this.rerollNext = false;
     this.armed = false;     // Generate was pressed: the next apply cycle is a request
-    this.pong = null;
-    this.pongWaiter = null;
-    this.lastHeard = 0;
-    this.retried = false;
-    this.outbox = [];
-    this.maxDatagramBytes = 0;
-    this.replyPort = 0;
     var self = this;
-    this.pongTimer = timer(function () { self.onPongTimeout(); });
-    this.acceptTimer = timer(function () { self.onAcceptTimeout(); });
-    this.cancelTimer = timer(function () { self.finish("cancelled"); });
-    this.resendTimer = timer(function () { self.onResendTimer(); });
-    this.watchdog = timer(function () { self.onWatchdog(); });
-    this.sender = timer(function () { self.flush(); });
     this.starter = timer(function () { self.start(); });
     this.trigger = timer(function () { outlet(OUT_TRIGGER, "bang"); });
     this.applyTimer = timer(function () { self.onApplyTimeout(); });
 }
 
-Tool.prototype.nextId = function () {
-    this.counter = (this.counter + 1) % 100000;
-    return (KIND === "generator" ? "g" : "t") + this.deviceId + "-" + this.counter;
-};
-
-Tool.prototype.send = function (message) {
-    outlet(OUT_OSC, message);
-};
-
-Tool.prototype.applyPorts = function () {
-    var port = settings.replyPort;
-    if (!port) {
-        port = 9124 + (this.deviceId % 876);
-        if (port === settings.daemonPort) {
-            port += 1;
-        }
-    }
-    this.replyPort = port;
-    outlet(OUT_UI, "daemonport", settings.daemonPort);
-    outlet(OUT_UI, "replyport", port);
-};
+Tool.prototype = Object.create(MidiLLMClient.Client.prototype);
+Tool.prototype.constructor = Tool;
 
 Tool.prototype.busy = function () {
     return BUSY[this.state] === true;
@@ -187,22 +143,16 @@ Tool.prototype.setButton = function () {
     outlet(OUT_UI, "button", this.busy() ? "Cancel" : "Generate");
 };
 
-Tool.prototype.finish = function (text) {
-    this.state = "idle";
-    this.job = null;
+// Check (ping the daemon) only when no request or result is under way.
+Tool.prototype.canCheck = function () {
+    return !this.busy() && this.state !== "ready";
+};
+
+// What finish() resets besides the client's state.
+Tool.prototype.finished = function () {
     this.done = null;
-    this.outbox = [];
-    this.acceptTimer.cancel();
-    this.cancelTimer.cancel();
-    this.resendTimer.cancel();
-    this.watchdog.cancel();
-    this.sender.cancel();
     this.starter.cancel();
     this.applyTimer.cancel();
-    this.setButton();
-    if (text) {
-        say(text);
-    }
 };
 
 // ----- Live's apply cycles ------------------------------------------------------------------------
@@ -369,104 +319,26 @@ Tool.prototype.readSong = function () {
     }
 };
 
-// ----- talking to the daemon -----------------------------------------------------------------------
-
-Tool.prototype.ping = function (then) {
-    var id = this.nextId();
-    this.pongWaiter = {id: id, then: then};
-    this.send(core.pingMessage(id, this.replyPort));
-    this.pongTimer.schedule(PONG_TIMEOUT);
-};
-
-Tool.prototype.onPong = function (args) {
-    var pong = core.parsePong(args);
-    if (!this.pongWaiter || String(pong.id) !== String(this.pongWaiter.id)) {
-        return;
-    }
-    var then = this.pongWaiter.then;
-    this.pongWaiter = null;
-    this.pongTimer.cancel();
-    this.pong = pong;
-    if (pong.protocol !== core.PROTOCOL_VERSION) {
-        log(core.TEXT.protocolMismatch(pong.protocol));
-        this.finish(core.TEXT.protocolMismatch(pong.protocol));
-        return;
-    }
-    if (then) {
-        then.call(this, pong);
-    }
-};
-
-Tool.prototype.onPongTimeout = function () {
-    if (!this.pongWaiter) {
-        return;
-    }
-    this.pongWaiter = null;
-    this.finish(this.job ? core.TEXT.stoppedAnswering(settings.daemonPort) : core.TEXT.notRunning(settings.daemonPort));
-};
-
-Tool.prototype.check = function () {
-    if (this.busy() || this.state === "ready") {
-        return;
-    }
-    this.state = "checking";
-    this.ping(function (pong) {
-        this.send(core.statusMessage(this.nextId(), this.replyPort));
-        this.state = "idle";
-        say(core.TEXT.ready(pong));
-    });
-};
-
-Tool.prototype.queue = function (messages) {
-    this.outbox = this.outbox.concat(messages);
-    this.flush();
-};
-
-Tool.prototype.flush = function () {
-    var count = Math.min(SEND_BURST, this.outbox.length);
-    for (var i = 0; i < count; i++) {
-        this.send(this.outbox.shift());
-    }
-    if (this.outbox.length) {
-        this.sender.schedule(2);
-    } else if (this.state === "sending") {
-        this.state = "waiting";
-        this.acceptTimer.schedule(ACCEPT_TIMEOUT);
-    }
-};
-
 // ----- a request -------------------------------------------------------------------------------------
 
 Tool.prototype.start = function () {
     if (this.state !== "connecting") {
         return;
     }
-    this.ping(function () {
-        if (this.state === "connecting") {
-            this.sendRequest();
-        }
-    });
+    this.connect(this.sendRequest);
 };
 
 Tool.prototype.sendRequest = function () {
-    var planned, messages;
-    try {
-        planned = this.prepare(this.snapshot);
-        messages = core.buildRequest(planned.request);
-    } catch (error) {
-        this.finish(error instanceof core.UserError ? error.message : "error: " + error.message);
-        if (!(error instanceof core.UserError)) {
-            log(error.stack || error.message);
-        }
-        return;
+    var built = this.build(function () { return this.prepare(this.snapshot); });
+    if (built) {
+        this.planned = built.prepared;
+        this.last = built.prepared;
+        this.submit(this.planned.request, built.messages, this.planned.request.notes.length);
     }
-    this.planned = planned;
-    this.last = planned;
-    this.job = new core.Job(planned.request.id, planned.request.mode);
-    this.state = "sending";
-    this.lastHeard = Date.now();
-    say("sending " + planned.request.notes.length + " notes...");
-    this.queue(messages);
+};
+
+Tool.prototype.request = function () {
+    return this.planned.request;
 };
 
 // Read Live and plan the request. Re-roll sends the last request again with a new seed while the
@@ -493,30 +365,6 @@ Tool.prototype.prepare = function (snapshot) {
     return planned;
 };
 
-Tool.prototype.onAcceptTimeout = function () {
-    if (this.state === "waiting") {
-        this.finish("no answer from the daemon on port " + settings.daemonPort + " (the request may have been " +
-            "lost): try again");
-    }
-};
-
-Tool.prototype.cancel = function () {
-    if (this.state === "connecting") {
-        this.pongWaiter = null;
-        this.pongTimer.cancel();
-        this.finish("cancelled");
-        return;
-    }
-    if (!this.job || !this.busy() || this.state === "cancelling") {
-        return;
-    }
-    this.outbox = [];
-    this.state = "cancelling";
-    say("cancelling...");
-    this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
-    this.cancelTimer.schedule(CANCEL_TIMEOUT);
-};
-
 // Generate (the panel's button): a new request from what live.miditool.in hands over next.
 Tool.prototype.go = function () {
     if (this.busy()) {
@@ -541,76 +389,6 @@ Tool.prototype.reroll = function () {
     this.rerollNext = true;
     this.applyTimer.schedule(APPLY_WAIT);
     this.trigger.schedule(0);
-};
-
-Tool.prototype.onReply = function (address, args) {
-    if (address === core.PREFIX + "/pong") {
-        this.lastHeard = Date.now();
-        this.onPong(args);
-        return;
-    }
-    if (address === core.PREFIX + "/info") {
-        var info = core.parseInfo(args);
-        if (info.protocol === core.PROTOCOL_VERSION) {
-            this.maxDatagramBytes = info.maxDatagramBytes;
-        }
-        return;
-    }
-    if (!this.job) {
-        return;
-    }
-    var event = this.job.handle(address, args);
-    if (!event) {
-        return;
-    }
-    this.lastHeard = Date.now();
-    switch (event.type) {
-    case "accepted":
-        this.acceptTimer.cancel();
-        if (this.state !== "cancelling") {
-            this.state = "queued";
-            say(core.TEXT.queued(event.position));
-        }
-        this.watchdog.schedule(1000);
-        break;
-    case "started":
-        if (this.state !== "cancelling") {
-            this.state = "running";
-            say(core.TEXT.progress(0, 0));
-        }
-        break;
-    case "progress":
-        if (this.state !== "cancelling") {
-            say(core.TEXT.progress(event.fraction, event.notes));
-        }
-        break;
-    case "warning":
-        log("warning: " + event.text);
-        break;
-    case "error":
-        if (event.code === "missing_chunk" && !this.retried && this.state !== "cancelling") {
-            this.retried = true;
-            log("the daemon missed part of the clip; sending it again");
-            this.planned.request.id = this.nextId();
-            this.job = new core.Job(this.planned.request.id, this.planned.request.mode);
-            this.state = "sending";
-            this.queue(core.buildRequest(this.planned.request));
-            return;
-        }
-        this.finish(core.TEXT.error(event.code, event.message));
-        break;
-    case "incomplete":
-        this.askResend(event.missing);
-        break;
-    case "complete":
-        this.resendTimer.cancel();
-        if (this.state === "cancelling") {
-            this.finish("cancelled");
-            return;
-        }
-        this.complete(event.result);
-        break;
-    }
 };
 
 // The whole result is here: work out the notes, then ask Live for an apply cycle to write them.
@@ -641,51 +419,9 @@ Tool.prototype.complete = function (result) {
     this.applyTimer.schedule(APPLY_WAIT);
 };
 
-Tool.prototype.askResend = function (missing) {
-    if (this.job.resends >= RESEND_ATTEMPTS) {
-        this.finish(core.TEXT.lostChunks(missing));
-        return;
-    }
-    this.job.resends += 1;
-    log("asking again for " + core.describeMissing(missing));
-    var messages = core.resendMessages(this.job.id, this.replyPort, missing);
-    for (var i = 0; i < messages.length; i++) {
-        this.send(messages[i]);
-    }
-    this.resendTimer.schedule(RESEND_INTERVAL);
-};
-
-Tool.prototype.onResendTimer = function () {
-    if (!this.job || !this.busy()) {
-        return;
-    }
-    var missing = this.job.missing();
-    if (missing.length) {
-        this.askResend(missing);
-    }
-};
-
-Tool.prototype.onWatchdog = function () {
-    if (!this.job || !this.busy()) {
-        return;
-    }
-    if (Date.now() - this.lastHeard > SILENCE_PING && !this.pongWaiter) {
-        this.ping(function () {
-            if (this.job && this.job.done === null && this.job.variations[0] !== undefined) {
-                this.finish("error: the daemon's last reply never arrived; try again");
-            }
-        });
-    }
-    this.watchdog.schedule(1000);
-};
-
 Tool.prototype.close = function () {
-    if (this.job && this.busy()) {
-        this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
-    }
-    this.pongTimer.cancel();
     this.trigger.cancel();
-    this.finish(null);
+    MidiLLMClient.Client.prototype.close.call(this);
 };
 
 // ----- Max's entry points ----------------------------------------------------------------------------
@@ -706,24 +442,11 @@ var PAGES = [
 ];
 
 function readInterface() {
-    var patcher = jsthis && jsthis.patcher;
-    if (!patcher || !patcher.getnamed) {
-        return;
-    }
     var handlers = {
         mode: mode, instrument: instrument, grid: grid, scale: scale, low: low, high: high, seed: seed,
         temperature: temperature, top_p: top_p, daemon_port: daemon_port, reply_port: reply_port, page: page
     };
-    for (var i = 0; i < INTERFACE.length; i++) {
-        try {
-            var box = patcher.getnamed(INTERFACE[i][0]);
-            if (box) {
-                handlers[INTERFACE[i][1]](box.getvalueof());
-            }
-        } catch (error) {
-            log("cannot read " + INTERFACE[i][0] + ": " + error.message);
-        }
-    }
+    MidiLLMClient.readInterface(jsthis && jsthis.patcher, INTERFACE, handlers, log);
 }
 
 // live.thisdevice banged: LiveAPI may be used from now on.
@@ -785,21 +508,10 @@ function check() {
 }
 
 function anything() {
-    var args = Array.prototype.slice.call(arguments);
-    var address = messagename;
-    if (address.charAt(0) === "/") {
-        if (tool) {
-            tool.onReply(address, args);
-        }
-        return;
-    }
-    log("unknown message " + address);
+    MidiLLMClient.dispatch(messagename, Array.prototype.slice.call(arguments), tool, log);
 }
 
-function pick(list, index) {
-    var i = Math.round(Number(index));
-    return i >= 0 && i < list.length ? list[i] : list[0];
-}
+var pick = MidiLLMClient.pick;
 
 function changed() {
     settingsChangedAt = Date.now();

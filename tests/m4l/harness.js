@@ -14,15 +14,16 @@ const path = require("path");
 const vm = require("vm");
 
 const ROOT = path.resolve(__dirname, "..", "..");
-// The sources, or (MIDI_LLM_JS=max_for_live/midi-llm.js) the built file the device ships.
+// The sources, or (MIDI_LLM_JS=FILE) the built midi-llm.js the device ships (the tests take it out
+// of the built MIDI-LLM.amxd).
 const SOURCES = process.env.MIDI_LLM_JS
     ? [path.resolve(process.env.MIDI_LLM_JS)]
-    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_device.js"].map(
+    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_device.js"].map(
         (name) => path.join(ROOT, "max_for_live", "src", name));
-// The MIDI Tools' sources, or (MIDI_LLM_TOOL_JS=max_for_live/midi-llm-tool.js) the built file.
+// The MIDI Tools' sources, or (MIDI_LLM_TOOL_JS=FILE) the built midi-llm-tool.js.
 const TOOL_SOURCES = process.env.MIDI_LLM_TOOL_JS
     ? [path.resolve(process.env.MIDI_LLM_TOOL_JS)]
-    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_tool_core.js", "midi_llm_tool.js"].map(
+    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_tool_core.js", "midi_llm_tool.js"].map(
         (name) => path.join(ROOT, "max_for_live", "src", name));
 
 // What Max's JavaScript (ES5) does not have: removed from the sandbox so that a call to one

@@ -9,23 +9,15 @@
 "use strict";
 
 const assert = require("assert");
-const dgram = require("dgram");
 const {FakeLive} = require("./fake_live");
 const {FakeMidiTool} = require("./fake_miditool");
-const {decodeOsc, encodeOsc, freePort} = require("./harness");
+const {freePort} = require("./harness");
+const {byId, futureDaemon, notesEvery, option, options, scenarioMain, sleep} = require("./testkit");
 
 const MODE = {"keep rhythm": 0, "keep pitches": 1, accompany: 2};
 const INSTRUMENT = (program) => program + 1; // menu index: 0 = auto
 const DONE = ["done", "error", "daemon", "cancelled", "nothing", "select", "Live did not"];
 const SETTLE_MS = 200; // longer than the script's SETTLE: the trigger is a request, not a re-apply
-
-function notesEvery(step, from, to, extra = {}) {
-    const notes = [];
-    for (let t = from, i = 0; t < to - 1e-9; t += step, i++) {
-        notes.push({pitch: 48 + (i * 5) % 30, start_time: t, duration: step / 2, velocity: 90 + (i % 20), ...extra});
-    }
-    return notes;
-}
 
 function clone(value) {
     return JSON.parse(JSON.stringify(value));
@@ -33,25 +25,6 @@ function clone(value) {
 
 function header(device, mode) {
     return device.sent.filter((m) => m[0] === `/midi-llm/${mode}`).pop();
-}
-
-function option(message, name) {
-    const i = message.indexOf(name, 3);
-    return i < 0 ? undefined : message[i + 1];
-}
-
-function options(message, name) {
-    const found = [];
-    for (let i = 3; i < message.length; i++) {
-        if (message[i] === name) {
-            found.push(message[i + 1]);
-        }
-    }
-    return found;
-}
-
-function byId(notes) {
-    return new Map(notes.map((n) => [n.note_id, n]));
 }
 
 // The notes by id: the order in the clip's list does not matter.
@@ -65,10 +38,6 @@ function inSpan(note, start, end) {
 
 function shape(notes) {
     return notes.map((n) => [n.pitch, n.start_time, n.duration]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-}
-
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function checkClean(tool, device) {
@@ -432,30 +401,19 @@ const scenarios = {
     },
 
     async protocol_mismatch() {
-        const fake = dgram.createSocket("udp4");
-        await new Promise((resolve) => fake.bind(0, "127.0.0.1", resolve));
-        const heard = [];
-        fake.on("message", (data, from) => {
-            for (const [address, args] of decodeOsc(data)) {
-                heard.push(address);
-                if (address === "/midi-llm/ping") {
-                    fake.send(encodeOsc("/midi-llm/pong", [args[0], 2, "9.0.0", "ready", "future-model", "cpu", 0, 0]),
-                        args[1] || from.port, from.address);
-                }
-            }
-        });
+        const fake = await futureDaemon(); // its pong says protocol 2
         const live = new FakeLive({tracks: [{name: "Bass", devices: [], slots: [BASS_CLIP()]}], detail: {track: 0, scene: 0}});
         const tool = new FakeMidiTool({live, kind: "transformation", selection: {start: 0, end: 4}});
         const device = tool.makeDevice();
         try {
-            await device.init({daemon_port: fake.address().port});
+            await device.init({daemon_port: fake.port});
             const expected = "daemon speaks protocol 2, this device 1: update";
             await device.waitForStatus([expected], 4000);
             await sleep(SETTLE_MS);
             tool.apply();
             await device.waitFor(() => device.buttons.length >= 3, 2000, "the button to flip");
             const status = await device.waitForStatus([expected], 4000);
-            assert.ok(!heard.includes("/midi-llm/infill"), "no request to a daemon of another protocol");
+            assert.ok(!fake.heard.includes("/midi-llm/infill"), "no request to a daemon of another protocol");
             checkClean(tool, device);
             return {status};
         } finally {
@@ -465,24 +423,4 @@ const scenarios = {
     },
 };
 
-async function main() {
-    const [name, ...rest] = process.argv.slice(2);
-    const portIndex = rest.indexOf("--daemon-port");
-    const daemonPort = portIndex >= 0 ? Number(rest[portIndex + 1]) : 9123;
-    if (name === "--list") {
-        console.log(Object.keys(scenarios).join("\n"));
-        return;
-    }
-    if (!scenarios[name]) {
-        console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
-        process.exit(2);
-    }
-    const started = Date.now();
-    const summary = await scenarios[name]({daemonPort});
-    console.log(`ok ${name} (${((Date.now() - started) / 1000).toFixed(1)} s) ${JSON.stringify(summary)}`);
-}
-
-main().then(() => process.exit(0), (error) => {
-    console.error(`FAILED ${process.argv[2]}: ${error.stack || error}`);
-    process.exit(1);
-});
+scenarioMain(scenarios);

@@ -12,6 +12,7 @@ const vm = require("vm");
 const {FakeLive} = require("./fake_live");
 const {FakeMidiTool, collapse} = require("./fake_miditool");
 const {TOOL_SOURCES} = require("./harness");
+const {es5Test, runTests, same} = require("./testkit");
 
 function load() {
     const context = vm.createContext({});
@@ -22,11 +23,6 @@ function load() {
 }
 
 const {core, tool} = load();
-
-function same(actual, expected, message) {
-    const plain = (value) => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
-    assert.deepStrictEqual(plain(actual), plain(expected), message);
-}
 
 function note(pitch, start_time, duration = 0.5, extra = {}) {
     return tool.cleanNote({pitch, start_time, duration, velocity: 100, ...extra});
@@ -55,18 +51,7 @@ function header(messages) {
 
 const tests = {};
 
-tests["sources are ES5 (Max's classic js)"] = () => {
-    let acorn;
-    try {
-        acorn = require("internal/deps/acorn/acorn/dist/acorn");
-    } catch (error) {
-        return "skipped: run node with --expose-internals to check the syntax";
-    }
-    for (const file of TOOL_SOURCES) {
-        acorn.parse(fs.readFileSync(file, "utf8"), {ecmaVersion: 5, sourceType: "script"});
-    }
-    return undefined;
-};
+tests["sources are ES5 (Max's classic js)"] = es5Test(TOOL_SOURCES);
 
 tests["live.miditool.in's dictionaries, also as Max collapses one-element arrays"] = () => {
     const notes = collapse({notes: [{note_id: 7, pitch: 60.0, start_time: 1, duration: 0.5, velocity: 99.5, mute: true,
@@ -295,19 +280,4 @@ tests["the tab shows one page of the panel"] = () => {
     }
 };
 
-function main() {
-    let failed = 0;
-    for (const [name, test] of Object.entries(tests)) {
-        try {
-            const remark = test();
-            console.log(`ok ${name}${remark ? ` (${remark})` : ""}`);
-        } catch (error) {
-            failed += 1;
-            console.log(`FAILED ${name}: ${error.stack || error}`);
-        }
-    }
-    console.log(`${Object.keys(tests).length - failed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
-}
-
-process.exitCode = main();
+process.exitCode = runTests(tests);

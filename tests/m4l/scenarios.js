@@ -8,9 +8,9 @@
 "use strict";
 
 const assert = require("assert");
-const dgram = require("dgram");
 const {FakeLive} = require("./fake_live");
-const {MaxDevice, decodeOsc, encodeOsc, freePort} = require("./harness");
+const {MaxDevice, freePort} = require("./harness");
+const {byId, futureDaemon, notesEvery, option, options, scenarioMain} = require("./testkit");
 
 // Menu indexes, as the device's live.menu objects send them.
 const MODE = {generate: 0, continue: 1, infill: 2, accompany: 3};
@@ -20,31 +20,8 @@ const TARGET = {clip: 0, tracks: 1};
 
 const DONE = ["done", "error", "daemon", "cancelled", "needs", "no "];
 
-function notesEvery(step, from, to, extra = {}) {
-    const notes = [];
-    for (let t = from, i = 0; t < to - 1e-9; t += step, i++) {
-        notes.push({pitch: 48 + (i * 5) % 30, start_time: t, duration: step / 2, velocity: 90 + (i % 20), ...extra});
-    }
-    return notes;
-}
-
 function header(device, mode) {
     return device.sent.find((m) => m[0] === `/midi-llm/${mode}`);
-}
-
-function option(message, name) {
-    const i = message.indexOf(name, 3);
-    return i < 0 ? undefined : message[i + 1];
-}
-
-function options(message, name) {
-    const found = [];
-    for (let i = 3; i < message.length; i++) {
-        if (message[i] === name) {
-            found.push(message[i + 1]);
-        }
-    }
-    return found;
 }
 
 function writes(live, name) {
@@ -61,10 +38,6 @@ function checkWrites(live, device) {
 
 function inSpan(notes, start, end) {
     return notes.every((n) => n.start_time >= start - 1e-6 && n.start_time < end - 1e-6);
-}
-
-function byId(notes) {
-    return new Map(notes.map((n) => [n.note_id, n]));
 }
 
 // Each scenario's device listens on a port that is free now (two_devices tests the automatic one).
@@ -278,29 +251,17 @@ const scenarios = {
     },
 
     async protocol_mismatch() {
-        // A daemon from the future: its pong says protocol 2.
-        const fake = dgram.createSocket("udp4");
-        await new Promise((resolve) => fake.bind(0, "127.0.0.1", resolve));
-        const heard = [];
-        fake.on("message", (data, from) => {
-            for (const [address, args] of decodeOsc(data)) {
-                heard.push(address);
-                if (address === "/midi-llm/ping") {
-                    fake.send(encodeOsc("/midi-llm/pong", [args[0], 2, "9.0.0", "ready", "future-model", "cpu", 0, 0]),
-                        args[1] || from.port, from.address);
-                }
-            }
-        });
+        const fake = await futureDaemon(); // its pong says protocol 2
         const live = new FakeLive({tracks: [{name: "Bass", slots: [null]}]});
         const device = new MaxDevice({live});
         try {
-            await device.init({daemon_port: fake.address().port});
+            await device.init({daemon_port: fake.port});
             const expected = "daemon speaks protocol 2, this device 1: update";
             await device.waitForStatus([expected], 4000);
             device.message("go");
             await device.waitFor(() => device.buttons.length >= 3, 2000, "the button to flip");
             const status = await device.waitForStatus([expected], 4000);
-            assert.ok(!heard.includes("/midi-llm/generate"), "no request is sent to a daemon of another protocol");
+            assert.ok(!fake.heard.includes("/midi-llm/generate"), "no request is sent to a daemon of another protocol");
             assert.deepStrictEqual(live.writes(), []);
             assert.deepStrictEqual(device.errors, []);
             return {status};
@@ -445,24 +406,4 @@ const scenarios = {
     },
 };
 
-async function main() {
-    const [name, ...rest] = process.argv.slice(2);
-    const portIndex = rest.indexOf("--daemon-port");
-    const daemonPort = portIndex >= 0 ? Number(rest[portIndex + 1]) : 9123;
-    if (name === "--list") {
-        console.log(Object.keys(scenarios).join("\n"));
-        return;
-    }
-    if (!scenarios[name]) {
-        console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
-        process.exit(2);
-    }
-    const started = Date.now();
-    const summary = await scenarios[name]({daemonPort});
-    console.log(`ok ${name} (${((Date.now() - started) / 1000).toFixed(1)} s) ${JSON.stringify(summary)}`);
-}
-
-main().then(() => process.exit(0), (error) => {
-    console.error(`FAILED ${process.argv[2]}: ${error.stack || error}`);
-    process.exit(1);
-});
+scenarioMain(scenarios);

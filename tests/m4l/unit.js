@@ -11,6 +11,7 @@ const fs = require("fs");
 const vm = require("vm");
 const {FakeLive} = require("./fake_live");
 const {MaxDevice, SOURCES} = require("./harness");
+const {es5Test, runTests, same} = require("./testkit");
 
 function loadCore() {
     const context = vm.createContext({});
@@ -20,11 +21,6 @@ function loadCore() {
 
 const core = loadCore();
 
-// Values made in the sandbox have the sandbox's Array and Object: compare them as JSON.
-function same(actual, expected, message) {
-    const plain = (value) => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
-    assert.deepStrictEqual(plain(actual), plain(expected), message);
-}
 const tests = {};
 
 function notes(count, step = 0.5, extra = {}) {
@@ -44,18 +40,7 @@ function request(overrides = {}) {
     };
 }
 
-tests["sources are ES5 (Max's classic js)"] = () => {
-    let acorn;
-    try {
-        acorn = require("internal/deps/acorn/acorn/dist/acorn");
-    } catch (error) {
-        return "skipped: run node with --expose-internals to check the syntax";
-    }
-    for (const file of SOURCES) {
-        acorn.parse(fs.readFileSync(file, "utf8"), {ecmaVersion: 5, sourceType: "script"});
-    }
-    return undefined;
-};
+tests["sources are ES5 (Max's classic js)"] = es5Test(SOURCES);
 
 tests["a request header carries every option"] = () => {
     const messages = core.buildRequest(request());
@@ -312,18 +297,7 @@ function main() {
         dump(args[1]);
         return 0;
     }
-    let failed = 0;
-    for (const [name, test] of Object.entries(tests)) {
-        try {
-            const note = test();
-            console.log(`ok ${name}${note ? ` (${note})` : ""}`);
-        } catch (error) {
-            failed += 1;
-            console.log(`FAILED ${name}: ${error.stack || error}`);
-        }
-    }
-    console.log(`${Object.keys(tests).length - failed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
+    return runTests(tests);
 }
 
 process.exitCode = main();

@@ -1,0 +1,417 @@
+// MIDI-LLM for Max for Live: talking to the daemon, shared by the device and the MIDI Tools.
+//
+// ES5 only (Max's classic [js] object). A Client is the request/reply state machine: the ping
+// and its protocol check, the request's messages sent in bursts, the replies (queue, progress,
+// warnings, errors, a lost chunk of the clip sent again, lost result chunks asked for again),
+// the watchdog, cancel and the status texts. The device (midi_llm_device.js) and the tools
+// (midi_llm_tool.js) inherit from it and supply what differs:
+//
+//   options: {settings (the script's settings: daemonPort, replyPort), deviceId, idPrefix,
+//             send(message) (outlet 0, to [udpsend]), say(text) (the status line), log(text),
+//             ports(daemonPort, replyPort) (to [udpsend] and [udpreceive]), timer(callback)
+//             (a reschedulable Task, see MidiLLMClient.timer), cancelStates ({state: true}: the
+//             states before a job in which Cancel stops the ping)}
+//   methods the host defines: busy(), setButton(busy), request() (the request under way, to send
+//             again), complete(result), finished() (more to reset in finish(), optional),
+//             canCheck() (optional; default: not busy).
+//
+// States: idle, checking, connecting, sending, waiting, queued, running, cancelling, and the
+// host's own after a complete result (the device's writing, a tool's ready).
+
+var MidiLLMClient = (function (core) {
+    "use strict";
+
+    var ACCEPT_TIMEOUT = 3000;
+    var PONG_TIMEOUT = 1500;
+    var CANCEL_TIMEOUT = 3000;
+    var RESEND_INTERVAL = 1000;
+    var RESEND_ATTEMPTS = 3;
+    var SILENCE_PING = 10000;
+    var SEND_BURST = 16;
+
+    // The states in which a job is with the daemon.
+    var ACTIVE = {sending: true, waiting: true, queued: true, running: true, cancelling: true};
+
+    // A Task that can be rescheduled: a later schedule() replaces a pending one.
+    function timer(owner) {
+        return function (callback) {
+            var task = new Task(callback, owner);
+            return {
+                schedule: function (delay) {
+                    task.cancel();
+                    task.schedule(delay);
+                },
+                cancel: function () {
+                    task.cancel();
+                }
+            };
+        };
+    }
+
+    function pick(list, index) {
+        var i = Math.round(Number(index));
+        return i >= 0 && i < list.length ? list[i] : list[0];
+    }
+
+    // The UI's parameters ([varname, message] pairs): read back the stored values at init, in
+    // case they were output before the script listened.
+    function readInterface(patcher, table, handlers, log) {
+        if (!patcher || !patcher.getnamed) {
+            return;
+        }
+        for (var i = 0; i < table.length; i++) {
+            try {
+                var box = patcher.getnamed(table[i][0]);
+                if (box) {
+                    handlers[table[i][1]](box.getvalueof());
+                }
+            } catch (error) {
+                log("cannot read " + table[i][0] + ": " + error.message);
+            }
+        }
+    }
+
+    // A message into the script's inlet 0 that is no function of it: a reply of the daemon
+    // ("/midi-llm/..."), for client (null while the script loads), or a mistake.
+    function dispatch(address, args, client, log) {
+        if (address.charAt(0) === "/") {
+            if (client) {
+                client.onReply(address, args);
+            }
+            return;
+        }
+        log("unknown message " + address);
+    }
+
+    function Client(options) {
+        this.settings = options.settings;
+        this.deviceId = options.deviceId;
+        this.idPrefix = options.idPrefix;
+        this.send = options.send;
+        this.say = options.say;
+        this.log = options.log;
+        this.ports = options.ports;
+        this.cancelStates = options.cancelStates;
+        this.counter = 1 + Math.floor(Math.random() * 50000);
+        this.state = "idle";
+        this.job = null;
+        this.pong = null;
+        this.pongWaiter = null;
+        this.lastHeard = 0;
+        this.retried = false;
+        this.outbox = [];
+        this.maxDatagramBytes = 0;
+        this.replyPort = 0;
+        var self = this, timer = options.timer;
+        this.pongTimer = timer(function () { self.onPongTimeout(); });
+        this.acceptTimer = timer(function () { self.onAcceptTimeout(); });
+        this.cancelTimer = timer(function () { self.finish("cancelled"); });
+        this.resendTimer = timer(function () { self.onResendTimer(); });
+        this.watchdog = timer(function () { self.onWatchdog(); });
+        this.sender = timer(function () { self.flush(); });
+    }
+
+    // Request ids are text ("<prefix><device id>-<n>"): unique per device, echoed back as text, so
+    // no float conversion on the way through Max can change them.
+    Client.prototype.nextId = function () {
+        this.counter = (this.counter + 1) % 100000;
+        return this.idPrefix + this.deviceId + "-" + this.counter;
+    };
+
+    // Auto reply port: 9124 + the device's id folded into 9124..9999, never the daemon's port.
+    Client.prototype.applyPorts = function () {
+        var port = this.settings.replyPort;
+        if (!port) {
+            port = 9124 + (this.deviceId % 876);
+            if (port === this.settings.daemonPort) {
+                port += 1;
+            }
+        }
+        this.replyPort = port;
+        this.ports(this.settings.daemonPort, port);
+    };
+
+    // A job is with the daemon (not yet complete, not finished).
+    Client.prototype.active = function () {
+        return this.job !== null && ACTIVE[this.state] === true;
+    };
+
+    Client.prototype.canCheck = function () {
+        return !this.busy();
+    };
+
+    Client.prototype.ping = function (then) {
+        var id = this.nextId();
+        this.pongWaiter = {id: id, then: then};
+        this.send(core.pingMessage(id, this.replyPort));
+        this.pongTimer.schedule(PONG_TIMEOUT);
+    };
+
+    Client.prototype.onPong = function (args) {
+        var pong = core.parsePong(args);
+        if (!this.pongWaiter || String(pong.id) !== String(this.pongWaiter.id)) {
+            return;
+        }
+        var then = this.pongWaiter.then;
+        this.pongWaiter = null;
+        this.pongTimer.cancel();
+        this.pong = pong;
+        if (pong.protocol !== core.PROTOCOL_VERSION) {
+            this.log(core.TEXT.protocolMismatch(pong.protocol));
+            this.finish(core.TEXT.protocolMismatch(pong.protocol));
+            return;
+        }
+        if (then) {
+            then.call(this, pong);
+        }
+    };
+
+    Client.prototype.onPongTimeout = function () {
+        if (!this.pongWaiter) {
+            return;
+        }
+        this.pongWaiter = null;
+        var port = this.settings.daemonPort;
+        this.finish(this.job ? core.TEXT.stoppedAnswering(port) : core.TEXT.notRunning(port));
+    };
+
+    Client.prototype.check = function () {
+        if (!this.canCheck()) {
+            return;
+        }
+        this.state = "checking";
+        this.ping(function (pong) {
+            this.send(core.statusMessage(this.nextId(), this.replyPort));
+            this.state = "idle";
+            this.say(core.TEXT.ready(pong));
+        });
+    };
+
+    // Ping the daemon, then, if nothing cancelled in between, go on.
+    Client.prototype.connect = function (then) {
+        this.ping(function () {
+            if (this.state === "connecting") {
+                then.call(this);
+            }
+        });
+    };
+
+    // The request's messages from prepare() (which returns {request, ...}), or null after saying
+    // what went wrong.
+    Client.prototype.build = function (prepare) {
+        var prepared, messages;
+        try {
+            prepared = prepare.call(this);
+            messages = core.buildRequest(prepared.request);
+        } catch (error) {
+            this.finish(error instanceof core.UserError ? error.message : "error: " + error.message);
+            if (!(error instanceof core.UserError)) {
+                this.log(error.stack || error.message);
+            }
+            return null;
+        }
+        return {prepared: prepared, messages: messages};
+    };
+
+    Client.prototype.submit = function (request, messages, noteCount) {
+        this.job = new core.Job(request.id, request.mode);
+        this.state = "sending";
+        this.lastHeard = Date.now();
+        this.say("sending " + noteCount + " notes...");
+        this.queue(messages);
+    };
+
+    // Messages go out in bursts of SEND_BURST per scheduler tick, so that a large clip's
+    // chunks do not overflow a socket buffer.
+    Client.prototype.queue = function (messages) {
+        this.outbox = this.outbox.concat(messages);
+        this.flush();
+    };
+
+    Client.prototype.flush = function () {
+        var count = Math.min(SEND_BURST, this.outbox.length);
+        for (var i = 0; i < count; i++) {
+            this.send(this.outbox.shift());
+        }
+        if (this.outbox.length) {
+            this.sender.schedule(2);
+        } else if (this.state === "sending") {
+            this.state = "waiting";
+            this.acceptTimer.schedule(ACCEPT_TIMEOUT);
+        }
+    };
+
+    Client.prototype.onAcceptTimeout = function () {
+        if (this.state === "waiting") {
+            this.finish("no answer from the daemon on port " + this.settings.daemonPort + " (the request may have " +
+                "been lost): try again");
+        }
+    };
+
+    Client.prototype.cancel = function () {
+        if (this.cancelStates[this.state] === true) {
+            this.pongWaiter = null;
+            this.pongTimer.cancel();
+            this.finish("cancelled");
+            return;
+        }
+        if (!this.active() || this.state === "cancelling") {
+            return;
+        }
+        this.outbox = [];
+        this.state = "cancelling";
+        this.say("cancelling...");
+        this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
+        this.cancelTimer.schedule(CANCEL_TIMEOUT);
+    };
+
+    Client.prototype.onReply = function (address, args) {
+        if (address === core.PREFIX + "/pong") {
+            this.lastHeard = Date.now();
+            this.onPong(args);
+            return;
+        }
+        if (address === core.PREFIX + "/info") {
+            var info = core.parseInfo(args);
+            if (info.protocol === core.PROTOCOL_VERSION) {
+                this.maxDatagramBytes = info.maxDatagramBytes;
+            }
+            return;
+        }
+        if (!this.job) {
+            return;
+        }
+        var event = this.job.handle(address, args);
+        if (!event) {
+            return;
+        }
+        this.lastHeard = Date.now();
+        switch (event.type) {
+        case "accepted":
+            this.acceptTimer.cancel();
+            if (this.state !== "cancelling") {
+                this.state = "queued";
+                this.say(core.TEXT.queued(event.position));
+            }
+            this.watchdog.schedule(1000);
+            break;
+        case "started":
+            if (this.state !== "cancelling") {
+                this.state = "running";
+                this.say(core.TEXT.progress(0, 0));
+            }
+            break;
+        case "progress":
+            if (this.state !== "cancelling") {
+                this.say(core.TEXT.progress(event.fraction, event.notes));
+            }
+            break;
+        case "warning":
+            this.log("warning: " + event.text);
+            break;
+        case "error":
+            if (event.code === "missing_chunk" && !this.retried && this.state !== "cancelling") {
+                // Chunks of the clip were lost on the way: send the whole request again, new id.
+                this.retried = true;
+                this.log("the daemon missed part of the clip; sending it again");
+                var request = this.request();
+                request.id = this.nextId();
+                this.job = new core.Job(request.id, request.mode);
+                this.state = "sending";
+                this.queue(core.buildRequest(request));
+                return;
+            }
+            this.finish(core.TEXT.error(event.code, event.message));
+            break;
+        case "incomplete":
+            this.askResend(event.missing);
+            break;
+        case "complete":
+            this.resendTimer.cancel();
+            if (this.state === "cancelling") {
+                // The result overtook the cancel: the musician asked for nothing, so nothing is written.
+                this.finish("cancelled");
+                return;
+            }
+            this.complete(event.result);
+            break;
+        }
+    };
+
+    // Lost /result chunks: ask again, up to RESEND_ATTEMPTS times, then say which never came.
+    Client.prototype.askResend = function (missing) {
+        if (this.job.resends >= RESEND_ATTEMPTS) {
+            this.finish(core.TEXT.lostChunks(missing));
+            return;
+        }
+        this.job.resends += 1;
+        this.log("asking again for " + core.describeMissing(missing));
+        var messages = core.resendMessages(this.job.id, this.replyPort, missing);
+        for (var i = 0; i < messages.length; i++) {
+            this.send(messages[i]);
+        }
+        this.resendTimer.schedule(RESEND_INTERVAL);
+    };
+
+    Client.prototype.onResendTimer = function () {
+        if (!this.active()) {
+            return;
+        }
+        var missing = this.job.missing();
+        if (missing.length) {
+            this.askResend(missing);
+        }
+    };
+
+    // While a job is queued or running, the daemon may stay silent (a long queue): after
+    // SILENCE_PING of silence, ping it; no pong means it is gone.
+    Client.prototype.onWatchdog = function () {
+        if (!this.active()) {
+            return;
+        }
+        if (Date.now() - this.lastHeard > SILENCE_PING && !this.pongWaiter) {
+            this.ping(function () {
+                if (this.job && this.job.done === null && this.job.variations[0] !== undefined) {
+                    this.finish("error: the daemon's last reply never arrived; try again");
+                }
+            });
+        }
+        this.watchdog.schedule(1000);
+    };
+
+    Client.prototype.finish = function (text) {
+        this.state = "idle";
+        this.job = null;
+        this.outbox = [];
+        this.acceptTimer.cancel();
+        this.cancelTimer.cancel();
+        this.resendTimer.cancel();
+        this.watchdog.cancel();
+        this.sender.cancel();
+        if (this.finished) {
+            this.finished();
+        }
+        this.setButton(false);
+        if (text) {
+            this.say(text);
+        }
+    };
+
+    // The device or tool is deleted: cancel its job with the daemon, stop every timer.
+    Client.prototype.close = function () {
+        if (this.active()) {
+            this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
+        }
+        this.pongTimer.cancel();
+        this.finish(null);
+    };
+
+    return {
+        Client: Client,
+        timer: timer,
+        pick: pick,
+        readInterface: readInterface,
+        dispatch: dispatch,
+        ACTIVE: ACTIVE
+    };
+}(MidiLLM));
