@@ -236,10 +236,11 @@ def tool_daemon(dense_midi_llm_dir):
 SCENARIOS = [
     "generator_infill",           # new notes only in the time selection, the rest untouched (ids too), editor's grid
     "generator_given_no_notes",   # Live hands the Generator nothing: the selection's notes come back, then get replaced
-    "generator_scale",            # Scale Mode on: every new pitch in the clip's scale; Low/High sent
+    "generator_scale",            # Scale Mode on: pitch_class sent, the daemon samples in the scale; Low/High sent
+    "generator_scale_out_of_range",  # no pitch of the scale in Low..High: the daemon's refusal in the status line
     "generator_reroll",           # same seed, same notes; Re-roll: same request, new seed, other notes (cycle continued)
     "generator_waits_for_apply",  # Auto off: the result waits for the next Apply
-    "transform_keep_rhythm",      # onsets, durations and velocities kept exactly, pitches rewritten
+    "transform_keep_rhythm",      # keep_rhythm 1 sent: onsets, durations, velocities exact; the daemon's pitches
     "transform_keep_pitches",     # the pitch sequence kept, the rhythm from the model
     "transform_accompany",        # the selection stays, a part is added in its own range
     "cancel_running",             # Cancel while the model writes: nothing written

@@ -1184,10 +1184,10 @@
 							"parameter_initial": [
 								0
 							],
-							"parameter_info": "editor: when the clip's Scale Mode is on, new pitches move to the nearest note of its scale; off: never."
+							"parameter_info": "editor: when the clip's Scale Mode is on, the model samples new pitches only from its scale; off: never."
 						}
 					},
-					"annotation": "editor: when the clip's Scale Mode is on, new pitches move to the nearest note of its scale; off: never.",
+					"annotation": "editor: when the clip's Scale Mode is on, the model samples new pitches only from its scale; off: never.",
 					"hidden": 1
 				}
 			},

@@ -291,7 +291,8 @@ var MidiLLM = (function () {
     // Every message of a request: the header, then the note chunks.
     // p: {id, replyPort, mode, prompt, tempo, numerator, denominator, span, origin, variations,
     //     seed, grid (text such as "1/16", or a step in beats), temperature, topP, instruments, given,
-    //     lowestPitch, highestPitch, notes, instrument (of the notes), perChunk, secret}
+    //     lowestPitch, highestPitch, keepRhythm, pitchClasses, notes, instrument (of the notes), perChunk,
+    //     secret}
     function buildRequest(p) {
         if (MODES.indexOf(p.mode) < 0) {
             throw new UserError("unknown mode " + p.mode);
@@ -332,6 +333,14 @@ var MidiLLM = (function () {
         }
         if (p.highestPitch !== undefined && p.highestPitch !== null && p.highestPitch < 127) {
             header.push("highest_pitch", clamp(Math.round(p.highestPitch), 0, 127));
+        }
+        // Infill on the rhythm of the replaced notes: the model writes only pitches (and instruments).
+        if (p.keepRhythm) {
+            header.push("keep_rhythm", 1);
+        }
+        // The scale new pitched notes are sampled from, as pitch classes 0-11 (drums are exempt).
+        for (i = 0; p.pitchClasses && i < p.pitchClasses.length; i++) {
+            header.push("pitch_class", ((Math.round(p.pitchClasses[i]) % 12) + 12) % 12);
         }
         header.push("whole", 0, "stream", 0);
         if (p.secret) {

@@ -3,8 +3,10 @@
 // ES5 only (Max's classic [js] object; in the tests, node's vm). Uses midi_llm_core.js
 // (MidiLLM) for requests, replies and instruments; this file adds what a MIDI Tool needs:
 // reading live.miditool.in's dictionaries (notes and context: time selection, grid, scale),
-// the request of the Generator and of the Transformation, the scale snap, the "keep rhythm" and
-// "keep pitches" algorithms, and the note list for live.miditool.out.
+// the request of the Generator and of the Transformation (the clip's scale as the daemon's
+// pitch_class options, keep_rhythm for "keep rhythm"), the fitting of the daemon's "keep rhythm"
+// result onto the selected notes, the "keep pitches" algorithm, and the note list for
+// live.miditool.out.
 //
 // The output contract (Live 12's MIDI Tools): the notes sent to live.miditool.out replace the
 // notes live.miditool.in gave the tool. A Generator's output goes into the time selection (the
@@ -197,51 +199,17 @@ var MidiLLMTool = (function (core) {
         return !scale || scale.classes[mod12(pitch)];
     }
 
-    // The nearest pitch of the scale (a tie goes down), inside low..high when one is there.
-    function snapPitch(pitch, scale, low, high) {
-        if (inScale(pitch, scale)) {
-            return pitch;
-        }
-        for (var pass = 0; pass < 2; pass++) {
-            // First inside low..high, then (when the range holds no pitch of the scale near it) 0..127.
-            var lo = pass || low === undefined || low === null ? 0 : Math.max(0, low);
-            var hi = pass || high === undefined || high === null ? 127 : Math.min(127, high);
-            for (var d = 1; d < 12; d++) {
-                if (pitch - d >= lo && pitch - d <= hi && inScale(pitch - d, scale)) {
-                    return pitch - d;
-                }
-                if (pitch + d >= lo && pitch + d <= hi && inScale(pitch + d, scale)) {
-                    return pitch + d;
-                }
-            }
-        }
-        return pitch;
-    }
-
-    // New notes onto the scale (drums keep their pitches: they name drums). Two notes that land
-    // on the same pitch at the same onset become one (the first, in start-then-pitch order).
-    function snapNotes(notes, scale, low, high) {
+    // The scale as the daemon's pitch_class options (0-11, ascending); [] = every pitch. The daemon
+    // samples new pitched notes only from these classes (drums are exempt) and refuses the request
+    // (bad_request) when no pitch of the scale lies within lowest_pitch..highest_pitch.
+    function scaleClasses(scale) {
         var out = [];
-        var seen = {};
-        var moved = 0;
-        var sorted = sortNotes(notes);
-        for (var i = 0; i < sorted.length; i++) {
-            var note = copyNote(sorted[i]);
-            if (note.instrument !== DRUMS) {
-                var pitch = snapPitch(note.pitch, scale, low, high);
-                if (pitch !== note.pitch) {
-                    moved += 1;
-                    note.pitch = pitch;
-                }
+        for (var c = 0; scale && c < 12; c++) {
+            if (scale.classes[c]) {
+                out.push(c);
             }
-            var key = note.pitch + "@" + Math.round(note.start_time / ONSET);
-            if (seen[key]) {
-                continue;
-            }
-            seen[key] = true;
-            out.push(note);
         }
-        return {notes: out, moved: moved};
+        return out;
     }
 
     // ----- spans ------------------------------------------------------------------------------------
@@ -334,56 +302,100 @@ var MidiLLMTool = (function (core) {
         return target;
     }
 
-    // KEEP RHYTHM. Every original note keeps its start, duration, velocity and the rest; only its
-    // pitch is rewritten. At each original onset, the pitch classes come from the model's notes
-    // sounding there (started at or before it and not yet ended), or, when none sounds, from the
-    // model's onset nearest to it (the earlier one on a tie). Each original note (lowest first)
-    // takes the pitch of one of those classes nearest to its own pitch (a tie goes down) that no
-    // other note of its onset took yet, inside Low..High when possible: the model's harmony in the
-    // original register and rhythm.
-    function keepRhythm(originals, generated, low, high) {
+    // The pitch classes for an onset at t: those of the model's notes sounding there (started at or
+    // before it and not yet ended), or, when none sounds, those of the model's onset nearest to it
+    // (the earlier one on a tie). model: sorted, not empty.
+    function classesAt(model, modelGroups, t) {
+        var classes = [];
+        var found = 0;
+        var c, i;
+        for (c = 0; c < 12; c++) {
+            classes.push(false);
+        }
+        for (i = 0; i < model.length; i++) {
+            if (model[i].start_time <= t + ONSET && model[i].start_time + model[i].duration > t + ONSET) {
+                classes[mod12(model[i].pitch)] = true;
+                found += 1;
+            }
+        }
+        if (!found) {
+            var nearest = modelGroups[0];
+            for (i = 1; i < modelGroups.length; i++) {
+                if (Math.abs(modelGroups[i].start - t) < Math.abs(nearest.start - t) - EPS) {
+                    nearest = modelGroups[i];
+                }
+            }
+            for (i = 0; i < nearest.notes.length; i++) {
+                classes[mod12(nearest.notes[i].pitch)] = true;
+            }
+        }
+        return classes;
+    }
+
+    // Does the daemon's note `made` sit on the rhythm slot `slot` (a selected note)? With keep_rhythm
+    // it took the slot's onset, duration and velocity (float32 on the wire: a small tolerance).
+    function onSlot(made, slot, velocityToo) {
+        return Math.abs(made.start_time - slot.start_time) < ONSET && Math.abs(made.duration - slot.duration) < ONSET &&
+            (!velocityToo || Math.abs(made.velocity - slot.velocity) < 0.01);
+    }
+
+    // KEEP RHYTHM. The daemon (keep_rhythm 1) wrote one note on each slot, the audible selected
+    // notes: their onsets, durations and velocities, the model's pitches. Each note of the model
+    // (lowest first at an onset) is matched to the first free slot (lowest first) with the same
+    // onset, duration and velocity (then, for a note whose velocity was clamped, the same onset and
+    // duration), and the slot (the selected note, with its chance and the
+    // rest, without its note_id) takes the model's pitch. A slot the model left without a note (the
+    // daemon leaves out a note that would double another at the same onset; or the model stopped
+    // early) is fitted here, as a safety net: it takes the pitch of one of the classes sounding in the
+    // model's notes at its onset (see classesAt) nearest to its own pitch (a tie goes down) that no
+    // other note of its onset has, inside Low..High when possible, so a chord keeps its size.
+    // Returns {notes, fitted (how many slots were fitted here)}, or null when the model wrote nothing.
+    function keepRhythm(slots, generated, low, high) {
         var model = sortNotes(generated);
         if (!model.length) {
             return null;
         }
-        var modelGroups = onsetGroups(model);
-        var groups = onsetGroups(originals);
-        var out = [];
-        for (var g = 0; g < groups.length; g++) {
-            var t = groups[g].start;
-            var classes = [];
-            var found = 0;
-            var c, i;
-            for (c = 0; c < 12; c++) {
-                classes.push(false);
-            }
-            for (i = 0; i < model.length; i++) {
-                if (model[i].start_time <= t + ONSET && model[i].start_time + model[i].duration > t + ONSET) {
-                    classes[mod12(model[i].pitch)] = true;
-                    found += 1;
-                }
-            }
-            if (!found) {
-                var nearest = modelGroups[0];
-                for (i = 1; i < modelGroups.length; i++) {
-                    if (Math.abs(modelGroups[i].start - t) < Math.abs(nearest.start - t) - EPS) {
-                        nearest = modelGroups[i];
+        var ordered = sortNotes(slots);
+        var pitches = [];
+        var i, k, pass;
+        for (i = 0; i < ordered.length; i++) {
+            pitches.push(null);
+        }
+        var matched = [];
+        for (pass = 0; pass < 2; pass++) {
+            for (k = 0; k < model.length; k++) {
+                for (i = 0; !matched[k] && i < ordered.length; i++) {
+                    if (pitches[i] === null && onSlot(model[k], ordered[i], pass === 0)) {
+                        pitches[i] = model[k].pitch;
+                        matched[k] = true;
                     }
                 }
-                for (i = 0; i < nearest.notes.length; i++) {
-                    classes[mod12(nearest.notes[i].pitch)] = true;
-                }
-            }
-            var used = {};
-            for (var n = 0; n < groups[g].notes.length; n++) {
-                var note = copyNote(groups[g].notes[n]);
-                delete note.note_id;
-                note.pitch = nearestOfClasses(note.pitch, classes, used, low, high);
-                used[note.pitch] = true;
-                out.push(note);
             }
         }
-        return out;
+        var modelGroups = onsetGroups(model);
+        var fitted = 0;
+        for (i = 0; i < ordered.length; i++) {
+            if (pitches[i] !== null) {
+                continue;
+            }
+            var t = ordered[i].start_time;
+            var used = {};
+            for (k = 0; k < ordered.length; k++) {
+                if (pitches[k] !== null && Math.abs(ordered[k].start_time - t) < ONSET) {
+                    used[pitches[k]] = true;
+                }
+            }
+            pitches[i] = nearestOfClasses(ordered[i].pitch, classesAt(model, modelGroups, t), used, low, high);
+            fitted += 1;
+        }
+        var out = [];
+        for (i = 0; i < ordered.length; i++) {
+            var note = copyNote(ordered[i]);
+            delete note.note_id;
+            note.pitch = pitches[i];
+            out.push(note);
+        }
+        return {notes: out, fitted: fitted};
     }
 
     // The model's rhythm: one slot per onset, as long as the longest note starting there.
@@ -474,6 +486,35 @@ var MidiLLMTool = (function (core) {
 
     // ----- the request -------------------------------------------------------------------------------
 
+    // KEEP RHYTHM's context: the clip's notes, with every audible note that starts in the span but is
+    // not selected sent muted. The daemon's keep_rhythm replaces exactly the audible notes starting
+    // in the span (they are its rhythm slots); muted notes are kept and not heard, so the slots are
+    // exactly the audible selected notes. (Without keep_rhythm an infill does not hear the notes it
+    // replaces either: the model hears what it heard before.) A note is selected when its note_id
+    // is among the selected ones, or, for notes without ids, its pitch, start and duration are.
+    function keepRhythmContext(clipNotes, selected, span) {
+        var ids = {}, keys = {}, withIds = false;
+        var i;
+        for (i = 0; i < selected.length; i++) {
+            if (selected[i].note_id !== undefined) {
+                ids[selected[i].note_id] = true;
+                withIds = true;
+            }
+            keys[signature([selected[i]])] = true;
+        }
+        var out = [];
+        for (i = 0; i < clipNotes.length; i++) {
+            var n = clipNotes[i];
+            var isSelected = withIds && n.note_id !== undefined ? ids[n.note_id] === true : keys[signature([n])] === true;
+            if (!n.mute && !isSelected && startsIn(n, span)) {
+                n = copyNote(n);
+                n.mute = 1;
+            }
+            out.push(n);
+        }
+        return out;
+    }
+
     // Everything one request needs, and what finish()/output() need afterwards.
     // p: {kind, settings ({prompt, mode, instrument (-1 auto), grid, scale, low, high, seed,
     //     temperature, topP}), context (readContext), input (readNotes of the left outlet),
@@ -488,9 +529,10 @@ var MidiLLMTool = (function (core) {
         var high = core.clamp(Math.round(s.high), low, 127);
         var planned = {
             kind: p.kind, mode: p.kind === "generator" ? "generate" : s.mode, selection: p.context.selection,
-            scale: scaleOf(s.scale, p.context), low: low, high: high, originals: [], instrument: chosen, given: own
+            scale: scaleOf(s.scale, p.context), low: low, high: high, originals: [], slots: [], instrument: chosen,
+            given: own
         };
-        var notes, instruments, given = [], mode = "infill";
+        var notes, instruments, given = [], mode = "infill", keep = false;
         if (p.kind === "generator") {
             planned.span = generatorSpan(p.context, p.clipRegion);
             notes = p.clipNotes || p.input;
@@ -515,11 +557,25 @@ var MidiLLMTool = (function (core) {
                 planned.low = range.low;
                 planned.high = range.high;
                 planned.instrument = part;
+            } else if (planned.mode === "keep rhythm") {
+                for (var i = 0; i < planned.originals.length; i++) {
+                    if (!planned.originals[i].mute) {
+                        planned.slots.push(planned.originals[i]);
+                    }
+                }
+                if (!planned.slots.length) {
+                    throw new UserError("keep rhythm: the selected notes are all muted; select audible notes");
+                }
+                keep = true;
+                notes = keepRhythmContext(p.clipNotes || planned.originals, planned.originals, planned.span);
+                instruments = [chosen];
             } else {
                 notes = p.clipNotes || planned.originals;
                 instruments = [chosen];
             }
         }
+        // keep pitches keeps the selected pitches: the scale would only constrain pitches it drops.
+        var classes = planned.mode === "keep pitches" ? [] : scaleClasses(planned.scale);
         var bar = core.barBeats(p.numerator, p.denominator);
         planned.origin = core.computeOrigin(notes, planned.span, bar);
         planned.request = {
@@ -527,7 +583,8 @@ var MidiLLMTool = (function (core) {
             denominator: p.denominator, span: planned.span, origin: planned.origin, variations: 1,
             seed: p.seed === undefined ? s.seed : p.seed, grid: gridOption(s.grid, p.context),
             temperature: s.temperature, topP: s.topP, instruments: instruments, given: given,
-            lowestPitch: planned.low, highestPitch: planned.high, notes: notes, instrument: own, perChunk: p.perChunk
+            lowestPitch: planned.low, highestPitch: planned.high, keepRhythm: keep, pitchClasses: classes, notes: notes,
+            instrument: own, perChunk: p.perChunk
         };
         return planned;
     }
@@ -542,7 +599,10 @@ var MidiLLMTool = (function (core) {
     }
 
     // What a complete result becomes: {notes (the new notes of a Generator, or the whole output of
-    // a Transformation), count (new or rewritten notes), moved (snapped to the scale), empty}.
+    // a Transformation), count (new or rewritten notes), fitted (keep rhythm: slots the tool had to
+    // fit itself), mismatch (keep rhythm: text, when the daemon replaced another number of notes than
+    // the selected audible ones), empty}. The daemon already kept new pitched notes in the scale (pitch_class) and
+    // left out doubles.
     function finish(planned, result) {
         var fresh = fromResult(result.variations[0] || [], planned.origin);
         var inside = [];
@@ -551,20 +611,32 @@ var MidiLLMTool = (function (core) {
                 inside.push(fresh[i]);
             }
         }
-        var snapped = snapNotes(inside, planned.scale, planned.low, planned.high);
-        var done = {notes: snapped.notes, count: snapped.notes.length, moved: snapped.moved, empty: !inside.length};
+        var done = {notes: inside, count: inside.length, fitted: 0, empty: !inside.length};
         if (planned.kind === "generator" || done.empty) {
             return done;
         }
         if (planned.mode === "keep rhythm") {
-            done.notes = keepRhythm(planned.originals, snapped.notes, planned.low, planned.high);
-            done.count = done.notes.length;
+            // The muted selected notes were no slots: they come back as they were.
+            var fit = keepRhythm(planned.slots, inside, planned.low, planned.high);
+            var muted = [];
+            for (i = 0; i < planned.originals.length; i++) {
+                if (planned.originals[i].mute) {
+                    muted.push(planned.originals[i]);
+                }
+            }
+            done.notes = sortNotes(fit.notes.concat(muted));
+            done.count = fit.notes.length;
+            done.fitted = fit.fitted;
+            // The daemon says how many notes it replaced: its slots, which should be the selected ones.
+            if (typeof result.removed === "number" && result.removed !== planned.slots.length) {
+                done.mismatch = "the daemon took the rhythm of " + result.removed + " notes, " +
+                    planned.slots.length + " were selected";
+            }
         } else if (planned.mode === "keep pitches") {
             done.notes = keepPitches(planned.originals, inside);
-            done.moved = 0;
             done.count = done.notes.length;
         } else {
-            done.notes = planned.originals.concat(snapped.notes);
+            done.notes = planned.originals.concat(inside);
         }
         return done;
     }
@@ -615,8 +687,11 @@ var MidiLLMTool = (function (core) {
     var TEXT = {
         done: function (planned, done, result) {
             var notes = [];
-            if (done.moved) {
-                notes.push(done.moved + " moved onto the scale");
+            if (done.fitted) {
+                notes.push(done.fitted + " fitted by the tool (the model left them out)");
+            }
+            if (done.mismatch) {
+                notes.push(done.mismatch);
             }
             if (planned.mode === "accompany") {
                 notes.push(core.instrumentName(planned.instrument) + " in " + planned.low + "-" + planned.high);
@@ -654,8 +729,8 @@ var MidiLLMTool = (function (core) {
         gridOption: gridOption,
         scaleOf: scaleOf,
         inScale: inScale,
-        snapPitch: snapPitch,
-        snapNotes: snapNotes,
+        scaleClasses: scaleClasses,
+        keepRhythmContext: keepRhythmContext,
         generatorSpan: generatorSpan,
         transformSpan: transformSpan,
         startsIn: startsIn,

@@ -79,6 +79,18 @@ async function pressAndWait(device, message, timeout = 40000) {
     return device.waitForStatus(DONE, timeout);
 }
 
+// The notes of the daemon's /midi-llm/result messages: [pitch, start, duration, velocity, mute,
+// instrument, channel] each.
+function rawResult(device) {
+    const notes = [];
+    for (const m of device.received.filter((r) => r[0] === "/midi-llm/result")) {
+        for (let i = 6; i + 7 <= m.length; i += 7) {
+            notes.push(m.slice(i, i + 7));
+        }
+    }
+    return notes;
+}
+
 function seedOf(status) {
     return Number(/seed (\d+)/.exec(status)[1]);
 }
@@ -166,9 +178,12 @@ const scenarios = {
         }
     },
 
-    // Scale Mode on in the editor (D minor): every new pitch is in the scale.
+    // Scale Mode on in the editor (D minor): the request carries the scale's pitch classes, the
+    // daemon samples only from them: every new pitch is in the scale as the daemon wrote it (no
+    // client-side snap, no "moved").
     async generator_scale({daemonPort}) {
         const minor = [0, 2, 3, 5, 7, 8, 10];
+        const inMinor = (p) => minor.includes(((p - 2) % 12 + 12) % 12);
         const {tool, device, clip} = await setUp({clip: BASS_CLIP(), track: "Synth Bass", tool: {kind: "generator",
             selection: {start: 0, end: 8}, grid: {interval: 0.25, enabled: 0},
             scale: {scale_mode: 1, root_note: 2, scale_intervals: minor, scale_name: "Minor"}}},
@@ -177,25 +192,47 @@ const scenarios = {
             const before = byId(clone(clip.notes));
             const status = await applyAndWait(tool, device);
             assert.match(status, /^done: \d+ notes/);
+            assert.doesNotMatch(status, /moved/, "nothing moved client-side");
             const request = header(device, "infill");
             assert.strictEqual(option(request, "grid"), "off", "the editor's grid is off");
             assert.strictEqual(option(request, "lowest_pitch"), 48);
             assert.strictEqual(option(request, "highest_pitch"), 72);
             assert.deepStrictEqual(options(request, "instrument"), [33]);
+            assert.deepStrictEqual(options(request, "pitch_class"), [0, 2, 4, 5, 7, 9, 10], "D minor's pitch classes");
+            assert.strictEqual(option(request, "scale"), undefined);
             const fresh = clip.notes.filter((n) => !before.has(n.note_id));
             assert.ok(fresh.length > 0);
-            const results = device.received.filter((m) => m[0] === "/midi-llm/result");
-            const raw = results.flatMap((m) => m.slice(6).filter((_, i) => i % 7 === 0));
             for (const note of fresh) {
-                assert.ok(minor.includes(((note.pitch - 2) % 12 + 12) % 12), `pitch ${note.pitch} is in D minor`);
-                assert.ok(note.pitch >= 47 && note.pitch <= 73, `pitch ${note.pitch} near 48..72`);
+                assert.ok(inMinor(note.pitch), `pitch ${note.pitch} is in D minor`);
+                assert.ok(note.pitch >= 48 && note.pitch <= 72, `pitch ${note.pitch} in 48..72`);
             }
-            const outside = raw.filter((p) => !minor.includes(((p - 2) % 12 + 12) % 12)).length;
-            if (outside) {
-                assert.match(status, /moved onto the scale/, "the status says notes were moved");
-            }
+            const raw = rawResult(device).filter((n) => n[5] !== 128);
+            assert.strictEqual(raw.length, fresh.length, "the daemon's notes are the new notes");
+            assert.ok(raw.every((n) => inMinor(n[0])), "the daemon sampled in the scale");
+            assert.deepStrictEqual(raw.map((n) => n[0]).sort((a, b) => a - b), fresh.map((n) => n.pitch).sort((a, b) => a - b),
+                "written as the daemon wrote them");
             checkClean(tool, device);
-            return {status, added: fresh.length, snapped: outside};
+            return {status, added: fresh.length};
+        } finally {
+            device.close();
+        }
+    },
+
+    // The clip's scale has no pitch in Low..High: the daemon refuses, the status line says why and
+    // the clip stays as it was.
+    async generator_scale_out_of_range({daemonPort}) {
+        const {tool, device, clip} = await setUp({clip: BASS_CLIP(), tool: {kind: "generator",
+            selection: {start: 0, end: 4}, scale: {scale_mode: 1, root_note: 2, scale_intervals: [0, 2, 3, 5, 7, 8, 10],
+                scale_name: "Minor"}}}, {seed: 2, low: 61, high: 61}, daemonPort);
+        try {
+            const before = clone(clip.notes);
+            const status = await applyAndWait(tool, device, 10000);
+            assert.match(status, /^error \(bad_request\): no pitch of the scale lies between lowest_pitch 61 and highest_pitch 61/);
+            assert.deepStrictEqual(options(header(device, "infill"), "pitch_class"), [0, 2, 4, 5, 7, 9, 10]);
+            assert.deepStrictEqual(sorted(clip.notes), sorted(before), "nothing was written");
+            assert.strictEqual(device.button, "Generate");
+            checkClean(tool, device);
+            return {status};
         } finally {
             device.close();
         }
@@ -261,31 +298,49 @@ const scenarios = {
         }
     },
 
-    // Transformation, keep rhythm: every selected note keeps its onset and duration exactly.
+    // Transformation, keep rhythm: the daemon (keep_rhythm 1) writes one pitch on each selected
+    // note; every selected note keeps its onset, duration and velocity exactly. A note in the span
+    // that is not selected is sent muted (not replaced by the daemon) and stays as it was.
     async transform_keep_rhythm({daemonPort}) {
-        const melody = [[60, 0, 1], [64, 0, 1], [62, 1, 0.5], [65, 1.5, 0.5], [67, 2, 1.5], [69, 4, 0.25],
-            [71, 4.5, 0.75], [72, 6, 2]].map(([pitch, start_time, duration]) => ({pitch, start_time, duration, velocity: 100}));
+        const melody = [[60, 0, 1, 100], [64, 0, 1, 90], [62, 1, 0.5, 85], [65, 1.5, 0.5, 70], [67, 2, 1.5, 101],
+            [69, 4, 0.25, 64], [71, 4.5, 0.75, 77], [72, 6, 2, 120]].map(([pitch, start_time, duration, velocity]) => (
+            {pitch, start_time, duration, velocity}));
         const other = {pitch: 36, start_time: 8, duration: 1, velocity: 70};
-        const {tool, device, clip} = await setUp({track: "Piano", clip: {length: 16, notes: [...melody, other],
+        const inside = {pitch: 40, start_time: 3, duration: 1, velocity: 60};  // in the span, not selected
+        const {tool, device, clip} = await setUp({track: "Piano", clip: {length: 16, notes: [...melody, other, inside],
             selected: melody.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 0, end: 8}}},
         {mode: MODE["keep rhythm"], seed: 21}, daemonPort);
         try {
             const before = clone(clip.notes);
             const status = await applyAndWait(tool, device);
-            assert.match(status, /^done: 8 notes/);
+            assert.match(status, /^done: 8 notes in [\d.]+ s, seed 21$/, "no note fitted by the tool, no mismatch");
             const request = header(device, "infill");
+            assert.strictEqual(option(request, "keep_rhythm"), 1, "the daemon keeps the rhythm");
             assert.strictEqual(option(request, "start"), 0);
             assert.strictEqual(option(request, "end"), 8);
-            assert.strictEqual(option(request, "notes"), 9, "the clip's notes are the context");
+            assert.strictEqual(option(request, "notes"), 10, "the clip's notes are the context");
             assert.deepStrictEqual(options(request, "instrument"), [0]);
+            const sent = device.sent.filter((m) => m[0] === "/midi-llm/notes" && m[1] === request[1])
+                .flatMap((m) => { const out = []; for (let i = 4; i + 7 <= m.length; i += 7) { out.push(m.slice(i, i + 7)); } return out; });
+            assert.deepStrictEqual(sent.filter((n) => n[4] === 1).map((n) => n[0]), [40], "the unselected note in the span goes muted");
+            const done = device.received.filter((m) => m[0] === "/midi-llm/done").pop();
+            assert.strictEqual(done[5], melody.length, "the daemon replaced exactly the selected notes");
+            const raw = rawResult(device);
+            const rhythm = (notes) => notes.map((n) => [n.start_time, n.duration, n.velocity]).sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+            assert.deepStrictEqual(rhythm(raw.map((n) => ({start_time: n[1], duration: n[2], velocity: n[3]}))), rhythm(melody),
+                "the daemon wrote on the selected notes' rhythm");
             const written = clip.notes.filter((n) => clip.selected.has(n.note_id));
             assert.strictEqual(written.length, melody.length);
-            const rhythm = (notes) => notes.map((n) => [n.start_time, n.duration, n.velocity]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
             assert.deepStrictEqual(rhythm(written), rhythm(melody), "onsets, durations and velocities kept exactly");
+            assert.deepStrictEqual(written.map((n) => n.pitch).sort((a, b) => a - b), raw.map((n) => n[0]).sort((a, b) => a - b),
+                "the pitches are the daemon's");
             const chord = written.filter((n) => n.start_time === 0).map((n) => n.pitch);
             assert.strictEqual(new Set(chord).size, 2, "the chord keeps two different pitches");
-            assert.deepStrictEqual(clip.notes.find((n) => n.pitch === 36 && n.start_time === 8),
-                before.find((n) => n.pitch === 36), "the note that was not selected is untouched");
+            for (const kept of [other, inside]) {
+                assert.deepStrictEqual(clip.notes.find((n) => n.pitch === kept.pitch && n.start_time === kept.start_time),
+                    before.find((n) => n.pitch === kept.pitch && n.start_time === kept.start_time),
+                    `the note that was not selected (${kept.pitch}) is untouched`);
+            }
             checkClean(tool, device);
             return {status, pitches: written.map((n) => n.pitch)};
         } finally {

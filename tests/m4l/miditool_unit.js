@@ -1,6 +1,6 @@
 // Unit tests of the MIDI Tools' pure logic (max_for_live/src/midi_llm_tool_core.js) and of their
 // script's answers to Live, no daemon, no network: live.miditool.in's dictionaries, spans, grid,
-// scale snap, keep rhythm, keep pitches, accompaniment range, the request, the output; and that
+// scale as pitch classes, keep rhythm (keep_rhythm and its safety net), keep pitches, accompaniment range, the request, the output; and that
 // the sources are ES5 (Max's classic [js]).
 //
 //   node --expose-internals tests/m4l/miditool_unit.js
@@ -78,26 +78,39 @@ tests["grid: the editor's (off when it is off), or a fixed one"] = () => {
     assert.strictEqual(tool.gridOption("off", context()), "off");
 };
 
-tests["scale: the nearest pitch of the scale, a tie goes down, inside Low..High when it can"] = () => {
+tests["scale: the clip's scale as the daemon's pitch classes, none when off or chromatic"] = () => {
     const major = tool.scaleOf("editor", context({scale: {scale_mode: 1, root_note: 0, scale_intervals: [0, 2, 4, 5, 7, 9, 11]}}));
-    assert.strictEqual(tool.snapPitch(60, major), 60);
-    assert.strictEqual(tool.snapPitch(66, major), 65, "F# between F and G: down");
-    assert.strictEqual(tool.snapPitch(61, major), 60);
-    assert.strictEqual(tool.snapPitch(61, major, 62, 127), 62, "C is under Low: D");
-    assert.strictEqual(tool.snapPitch(0, tool.scaleOf("editor", context({scale: {scale_mode: 1, root_note: 2,
-        scale_intervals: [0, 3, 7]}})), 0, 127), 2);
+    same(tool.scaleClasses(major), [0, 2, 4, 5, 7, 9, 11]);
+    assert.ok(tool.inScale(64, major) && !tool.inScale(66, major));
+    const dMinor = tool.scaleOf("editor", context({scale: {scale_mode: 1, root_note: 2, scale_intervals: [0, 2, 3, 5, 7, 8, 10]}}));
+    same(tool.scaleClasses(dMinor), [0, 2, 4, 5, 7, 9, 10], "root + intervals, mod 12, ascending");
+    same(tool.scaleClasses(null), []);
     assert.strictEqual(tool.scaleOf("off", context({scale: {scale_mode: 1, root_note: 0, scale_intervals: [0]}})), null);
     assert.strictEqual(tool.scaleOf("editor", context({scale: {scale_mode: 0, root_note: 0, scale_intervals: [0]}})), null,
         "Scale Mode off");
     assert.strictEqual(tool.scaleOf("editor", context({scale: {scale_mode: 1, root_note: 0,
         scale_intervals: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}})), null, "chromatic: no constraint");
-    const snapped = tool.snapNotes([
-        {pitch: 61, start_time: 0, duration: 1, instrument: 0}, {pitch: 60, start_time: 0, duration: 1, instrument: 0},
-        {pitch: 37, start_time: 0, duration: 1, instrument: 128}, {pitch: 66, start_time: 1, duration: 1, instrument: 0},
-    ], major, 0, 127);
-    same(snapped.notes.map((n) => [n.pitch, n.start_time]), [[37, 0], [60, 0], [65, 1]],
-        "C# landed on C at the same onset: one note; drums keep their pitch");
-    assert.strictEqual(snapped.moved, 2);
+    assert.strictEqual(tool.snapPitch, undefined, "no client-side snap: the daemon samples in the scale");
+};
+
+tests["scale: sent as pitch_class (Generator, keep rhythm, accompany), not for keep pitches"] = () => {
+    const minor = {scale_mode: 1, root_note: 2, scale_intervals: [0, 2, 3, 5, 7, 8, 10], scale_name: "Minor"};
+    const selected = [note(60, 0, 1, {note_id: 1}), note(64, 1, 1, {note_id: 2})];
+    const base = {context: context({clip: {time_selection_start: 0, time_selection_end: 4}, scale: minor}), input: selected,
+        clipNotes: selected, clipRegion: null, trackInstrument: 0, tempo: 120, numerator: 4, denominator: 4, id: "t1-1",
+        replyPort: 9201, perChunk: 32};
+    const classes = (planned) => header(core.buildRequest(planned.request)).pairs.pitch_class;
+    same(classes(tool.plan({...base, kind: "generator", settings: SETTINGS})), [0, 2, 4, 5, 7, 9, 10]);
+    same(classes(tool.plan({...base, kind: "transformation", settings: SETTINGS})), [0, 2, 4, 5, 7, 9, 10]);
+    same(classes(tool.plan({...base, kind: "transformation", settings: {...SETTINGS, mode: "accompany"}})),
+        [0, 2, 4, 5, 7, 9, 10]);
+    assert.strictEqual(classes(tool.plan({...base, kind: "transformation", settings: {...SETTINGS, mode: "keep pitches"}})),
+        undefined, "keep pitches keeps the selected pitches");
+    assert.strictEqual(classes(tool.plan({...base, kind: "generator", settings: {...SETTINGS, scale: "off"}})), undefined);
+    const scaled = tool.plan({...base, kind: "generator", settings: SETTINGS});
+    const done = tool.finish(scaled, {variations: [[{pitch: 61, start: 0, duration: 1, velocity: 72, mute: 0, instrument: 0}]]});
+    same(done.notes.map((n) => n.pitch), [61], "the result is the daemon's: no client-side snap");
+    assert.doesNotMatch(tool.TEXT.done(scaled, done, {seconds: 1, seed: 2, warnings: []}), /moved/);
 };
 
 tests["spans: the time selection, the loop without one; a Transformation's notes"] = () => {
@@ -111,22 +124,79 @@ tests["spans: the time selection, the loop without one; a Transformation's notes
     same(tool.transformSpan(context({clip: {}}), [note(60, 2.25, 0.25)]), {start: 2, end: 3});
 };
 
-tests["keep rhythm: the original onsets and durations, the model's pitch classes near the original pitches"] = () => {
-    const originals = [note(60, 0, 1), note(64, 0, 1), note(67, 1, 0.5, {velocity: 80}), note(72, 3, 1)];
+tests["keep rhythm: the daemon's notes on the selected notes' slots, exactly their rhythm"] = () => {
+    const slots = [note(60, 0, 1, {note_id: 1, probability: 0.5}), note(64, 0, 1, {note_id: 2, velocity: 90}),
+        note(67, 1, 0.5, {velocity: 80}), note(72, 3, 1, {velocity: 0})];
+    // The daemon's notes (float32 on the wire), in its order: the slot's timing and velocity.
     const model = [
-        {pitch: 50, start_time: 0, duration: 1.5, instrument: 0},   // D, sounds at 0 and 1
-        {pitch: 53, start_time: 0, duration: 0.5, instrument: 0},   // F, sounds at 0 only
-        {pitch: 57, start_time: 2, duration: 0.5, instrument: 0},   // A, nearest onset to 3 (none sounds there)
+        {pitch: 65, start_time: 0.0000001, duration: 1, velocity: 90.0000002, instrument: 0},
+        {pitch: 62, start_time: 0, duration: 1, velocity: 100, instrument: 0},
+        {pitch: 69, start_time: 1, duration: 0.5, velocity: 80, instrument: 0},
+        {pitch: 74, start_time: 3, duration: 1, velocity: 1, instrument: 0},   // velocity 0 clamped to 1
     ];
-    const out = tool.keepRhythm(originals, model, 0, 127);
-    same(out.map((n) => [n.start_time, n.duration, n.velocity]), originals.map((n) => [n.start_time, n.duration, n.velocity]));
-    same(out.map((n) => n.pitch), [62, 65, 62, 69], "D, F at 0 (near 60 and 64); D at 1 (near 67); A at 3 (near 72)");
-    assert.ok(out.every((n) => n.note_id === undefined));
-    const chord = tool.keepRhythm([note(60, 0), note(61, 0), note(62, 0)], [{pitch: 62, start_time: 0, duration: 1}], 0, 127);
-    same(chord.map((n) => n.pitch), [62, 50, 74], "one class for three notes: octaves, each distinct");
-    same(tool.keepRhythm([note(60, 0)], [{pitch: 62, start_time: 0, duration: 1}], 70, 80).map((n) => n.pitch), [74],
-        "inside Low..High");
-    assert.strictEqual(tool.keepRhythm(originals, [], 0, 127), null);
+    const {notes, fitted} = tool.keepRhythm(slots, model, 0, 127);
+    assert.strictEqual(fitted, 0);
+    same(notes.map((n) => [n.start_time, n.duration, n.velocity, n.probability]),
+        slots.map((n) => [n.start_time, n.duration, n.velocity, n.probability]), "the slots' fields, exactly");
+    same(notes.map((n) => n.pitch), [62, 65, 69, 74], "each slot takes the pitch the model wrote on it (by velocity)");
+    assert.ok(notes.every((n) => n.note_id === undefined));
+
+    // The daemon left out a note that doubled another at its onset: the tool fits that slot.
+    const left = tool.keepRhythm([note(60, 0), note(61, 0), note(62, 0), note(67, 2)],
+        [{pitch: 62, start_time: 0, duration: 0.5, velocity: 100}, {pitch: 55, start_time: 0, duration: 0.5, velocity: 100},
+            {pitch: 57, start_time: 2, duration: 0.5, velocity: 100}], 0, 127);
+    assert.strictEqual(left.fitted, 1);
+    same(left.notes.map((n) => [n.start_time, n.pitch]), [[0, 55], [0, 62], [0, 67], [2, 57]],
+        "the two lowest slots got the model's notes (lowest to lowest); the third: D or G (sounding there), " +
+        "nearest to 62 and not taken");
+    same(tool.keepRhythm([note(60, 0), note(64, 0)], [{pitch: 62, start_time: 0, duration: 0.5, velocity: 100}], 70, 80)
+        .notes.map((n) => n.pitch), [62, 74], "a fitted slot: inside Low..High");
+    assert.strictEqual(tool.keepRhythm(slots, [], 0, 127), null);
+};
+
+tests["keep rhythm: the request carries keep_rhythm 1, unselected notes in the span go muted"] = () => {
+    const selected = [note(60, 0, 1, {note_id: 1}), note(64, 1, 1, {note_id: 2}), note(67, 2, 1, {note_id: 3, mute: 1})];
+    const clipNotes = selected.concat([note(40, 1, 1, {note_id: 4}), note(41, 3.5, 2, {note_id: 5}),
+        note(42, 4, 1, {note_id: 6}), note(43, -0.5, 1, {note_id: 7})]);
+    const planned = tool.plan({kind: "transformation", settings: SETTINGS,
+        context: context({clip: {time_selection_start: 0, time_selection_end: 4}}), input: selected, clipNotes,
+        clipRegion: null, trackInstrument: 0, tempo: 120, numerator: 4, denominator: 4, id: "t1-1", replyPort: 9201,
+        perChunk: 32});
+    const messages = core.buildRequest(planned.request);
+    const {address, pairs} = header(messages);
+    assert.strictEqual(address, "/midi-llm/infill");
+    assert.strictEqual(pairs.keep_rhythm, 1);
+    assert.strictEqual(pairs.notes, 7, "every note of the clip");
+    const sent = planned.request.notes.map((n) => [n.pitch, n.mute]).sort((a, b) => a[0] - b[0]);
+    same(sent, [[40, 1], [41, 1], [42, 0], [43, 0], [60, 0], [64, 0], [67, 1]],
+        "the unselected notes starting in the span are muted (not replaced); the others as they are");
+    same(planned.slots.map((n) => n.note_id), [1, 2], "the slots: the audible selected notes");
+    assert.strictEqual(planned.origin, -4);
+    const noIds = tool.keepRhythmContext([note(60, 0), note(62, 0)], [note(60, 0)], {start: 0, end: 4});
+    same(noIds.map((n) => n.mute), [0, 1], "without note ids: by pitch, start and duration");
+    // Another mode sends no keep_rhythm.
+    assert.strictEqual(header(core.buildRequest(tool.plan({kind: "transformation", settings: {...SETTINGS,
+        mode: "keep pitches"}, context: context(), input: selected, clipNotes, clipRegion: null, trackInstrument: 0,
+    tempo: 120, numerator: 4, denominator: 4, id: "t1-2", replyPort: 9201, perChunk: 32}).request)).pairs.keep_rhythm,
+    undefined);
+
+    // The result: the muted selected note comes back as it was, the others re-pitched on their slots.
+    const done = tool.finish(planned, {removed: 2, variations: [[
+        {pitch: 62, start: 4, duration: 1, velocity: 100, mute: 0, instrument: 0},
+        {pitch: 65, start: 5, duration: 1, velocity: 100, mute: 0, instrument: 0}]]});
+    same(done.notes.map((n) => [n.pitch, n.start_time, n.mute, n.note_id]),
+        [[62, 0, 0, undefined], [65, 1, 0, undefined], [67, 2, 1, 3]]);
+    assert.strictEqual(done.count, 2);
+    assert.strictEqual(done.fitted, 0);
+    assert.strictEqual(done.mismatch, undefined);
+    assert.match(tool.TEXT.done(planned, done, {seconds: 1, seed: 2, warnings: []}), /^done: 2 notes in 1 s, seed 2$/);
+    const short = tool.finish(planned, {removed: 3, variations: [[
+        {pitch: 62, start: 4, duration: 1, velocity: 100, mute: 0, instrument: 0}]]});
+    assert.match(tool.TEXT.done(planned, short, {seconds: 1, seed: 2, warnings: []}),
+        /1 fitted by the tool \(the model left them out\); the daemon took the rhythm of 3 notes, 2 were selected/);
+    assert.throws(() => tool.plan({kind: "transformation", settings: SETTINGS, context: context(), input: [selected[2]],
+        clipNotes, clipRegion: null, trackInstrument: 0, tempo: 120, numerator: 4, denominator: 4, id: "t1-3",
+        replyPort: 9201, perChunk: 32}), /keep rhythm: the selected notes are all muted/);
 };
 
 tests["keep pitches: the original pitch groups in order, on the model's rhythm"] = () => {
