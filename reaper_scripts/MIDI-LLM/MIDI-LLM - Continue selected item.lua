@@ -9,23 +9,12 @@ local L = dofile(dir .. "midi-llm_lib.lua")
 local r = reaper
 
 local function main()
-  local info, problem = L.midi_item(L.selected_item())
-  if not info then return L.message(problem) end
-  local options = L.track_options(info.track)
-  if not options.allowed then return L.message(L.not_allowed_message(info.track)) end
+  local info, options = L.item_for_action()
+  if not info then return end
 
-  local answers = L.ask("MIDI-LLM: Continue selected item", {
-    { "Prompt (optional)", L.get("prompt_continue") },
-    { "Bars to add", L.get("bars") },
-  })
-  if not answers then return end
-  local prompt = answers[1]
-  local bars = tonumber(answers[2])
-  if not bars or bars < 1 or bars ~= math.floor(bars) then
-    return L.message("Bars must be a whole number of at least 1 (got \"" .. answers[2] .. "\").")
-  end
-  L.set("prompt_continue", prompt)
-  L.set("bars", bars)
+  local prompt, bars = L.ask_prompt_and_count("MIDI-LLM: Continue selected item", "prompt_continue",
+    "Bars to add", "bars", "Bars")
+  if not prompt then return end
 
   local start_beat = info.length
   local end_beat = start_beat + bars * L.bar_qn_at(info.pos + info.len)

@@ -10,10 +10,8 @@ local L = dofile(dir .. "midi-llm_lib.lua")
 local r = reaper
 
 local function main()
-  local info, problem = L.midi_item(L.selected_item())
-  if not info then return L.message(problem) end
-  local options = L.track_options(info.track)
-  if not options.allowed then return L.message(L.not_allowed_message(info.track)) end
+  local info, options = L.item_for_action()
+  if not info then return end
   local from_ppq, to_ppq = L.selection_in_item(info)
   if not from_ppq then
     return L.message("Make a time selection over the part of the selected item to rewrite.")

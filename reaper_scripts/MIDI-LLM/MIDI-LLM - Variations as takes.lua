@@ -11,25 +11,14 @@ local L = dofile(dir .. "midi-llm_lib.lua")
 local r = reaper
 
 local function main()
-  local info, problem = L.midi_item(L.selected_item())
-  if not info then return L.message(problem) end
-  local options = L.track_options(info.track)
-  if not options.allowed then return L.message(L.not_allowed_message(info.track)) end
+  local info, options = L.item_for_action()
+  if not info then return end
   local from_ppq, to_ppq = L.selection_in_item(info)
   local infill = from_ppq ~= nil
 
-  local answers = L.ask("MIDI-LLM: Variations as takes", {
-    { "Prompt (optional)", L.get("prompt_variations") },
-    { "How many variations", L.get("variations") },
-  })
-  if not answers then return end
-  local prompt = answers[1]
-  local count = tonumber(answers[2])
-  if not count or count < 1 or count ~= math.floor(count) then
-    return L.message("The number of variations must be a whole number of at least 1 (got \"" .. answers[2] .. "\").")
-  end
-  L.set("prompt_variations", prompt)
-  L.set("variations", count)
+  local prompt, count = L.ask_prompt_and_count("MIDI-LLM: Variations as takes", "prompt_variations",
+    "How many variations", "variations", "The number of variations")
+  if not prompt then return end
 
   local item, source, origin_qn = info.item, info.take, info.origin_qn
   local notes, programs = L.read_notes(source, origin_qn, options.instrument)

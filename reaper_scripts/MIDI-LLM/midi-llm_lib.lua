@@ -753,6 +753,34 @@ function M.not_allowed_message(track)
     "\" effect says so (Allowed: No)."
 end
 
+-- The selected MIDI item and its track's options, for an action that writes into the item;
+-- nil after telling the user why not (no MIDI item selected, or the track's JSFX says Allowed: No).
+function M.item_for_action()
+  local info, problem = M.midi_item(M.selected_item())
+  if not info then M.message(problem) return nil end
+  local options = M.track_options(info.track)
+  if not options.allowed then M.message(M.not_allowed_message(info.track)) return nil end
+  return info, options
+end
+
+-- Ask for an optional prompt and a whole number of at least 1, and remember both. Returns the
+-- prompt and the number, or nil when the user cancelled or the number is not usable (told).
+function M.ask_prompt_and_count(title, prompt_key, count_label, count_key, count_name)
+  local answers = M.ask(title, {
+    { "Prompt (optional)", M.get(prompt_key) },
+    { count_label, M.get(count_key) },
+  })
+  if not answers then return nil end
+  local count = tonumber(answers[2])
+  if not count or count < 1 or count ~= math.floor(count) then
+    M.message(count_name .. " must be a whole number of at least 1 (got \"" .. answers[2] .. "\").")
+    return nil
+  end
+  M.set(prompt_key, answers[1])
+  M.set(count_key, count)
+  return answers[1], count
+end
+
 -- The selected track (or the track of the selected item).
 function M.target_track()
   local track = r.GetSelectedTrack(0, 0)
