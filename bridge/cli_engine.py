@@ -95,6 +95,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         if mode == "infill":
             sub.add_argument("--keep-rhythm", action="store_true",
                              help="keep the onsets, lengths and velocities of the span's notes; new pitches only")
+            sub.add_argument("--keep-pitches", action="store_true",
+                             help="keep the span's pitches, chords and velocities in order; a new rhythm only")
         _common(sub)
         sub.set_defaults(handler=run_offline, mode=mode)
 
@@ -168,6 +170,7 @@ def _build_request(args: argparse.Namespace, config: dict):
         given_instruments=given, constraints=constraints, sampling=sampling, variations=args.variations,
         seed=args.seed, max_new_tokens=args.max_new_tokens or sampling_defaults["max_new_tokens"], grid=grid,
         default_velocity=sampling_defaults["default_velocity"], keep_rhythm=getattr(args, "keep_rhythm", False),
+        keep_pitches=getattr(args, "keep_pitches", False),
     )
 
 

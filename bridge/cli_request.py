@@ -75,6 +75,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     music.add_argument("--pitch-range", help="lowest-highest pitch for pitched instruments, e.g. 36-84")
     music.add_argument("--keep-rhythm", action="store_true", help="infill: keep the onsets, lengths and "
                        "velocities of the span's notes; the model writes new pitches only")
+    music.add_argument("--keep-pitches", action="store_true", help="infill: keep the pitches, chords and "
+                       "velocities of the span's notes in order; the model writes a new rhythm only")
     music.add_argument("--scale", help="keep new pitched notes in a scale: 'D minor', 'F# dorian' or '0,2,4,5,7,9,11'")
     music.add_argument("--max-notes", type=int, help="at most this many new notes per variation")
     music.add_argument("--max-new-tokens", type=int, help="stop each variation after this many ids")
@@ -190,6 +192,7 @@ def build_options(args: argparse.Namespace, song: dict[str, Any]) -> dict[str, A
         "whole": args.whole or None,
         "scale": args.scale,
         "keep_rhythm": args.keep_rhythm or None,
+        "keep_pitches": args.keep_pitches or None,
         "live": args.live or None,
         "live_variation": args.live_variation,
         "follow": args.follow or None,

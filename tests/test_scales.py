@@ -106,3 +106,47 @@ def test_protocol_keep_rhythm_option():
         build_job_spec("generate", {"keep_rhythm": True}, [], config)
     spec = build_job_spec("infill", {"keep_rhythm": True, "start_bar": 1, "end_bar": 1}, [], config)
     assert spec.keep_rhythm
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine_name", ["dense_engine", "dense_amt_engine"])
+def test_keep_pitches_keeps_the_pitch_sequence_and_chords(engine_name, request):
+    """An infill with keep_pitches: the span's pitches in order, chords on one onset, new onsets inside the span."""
+    from bridge.engine.engine import chord_groups
+
+    engine = request.getfixturevalue(engine_name)
+    melody = [Note(60 + (i * 7) % 12, i * 0.5, 0.25, 50 + i, instrument=0) for i in range(24)]
+    chord = [Note(48, 5.0, 1.0, 90, instrument=0), Note(52, 5.0, 1.0, 91, instrument=0)]
+    given = tuple(sorted(melody + chord, key=lambda n: (n.start, n.pitch)))
+    request_ = GenerationRequest("infill", 4.0, 8.0, TempoMap.constant(100), notes=given, seed=5, variations=2,
+                                 keep_pitches=True)
+    result = engine.run(request_)
+    groups = chord_groups(result.removed_notes)
+    assert any(len(g) >= 2 for g in groups)
+    expected = [n.pitch for g in groups for n in g]
+    for variation in result.variations:
+        written = variation.new_notes  # in the order the model wrote them
+        assert [n.pitch for n in written] == expected
+        assert [n.velocity for n in written] == [n.velocity for g in groups for n in g]
+        assert all(4.0 <= n.start < 8.0 for n in written)
+        assert all(a.start <= b.start for a, b in zip(written, written[1:]))
+        assert len({n.start for n in written if n.pitch in (48, 52)}) == 1  # the chord stays a chord
+
+
+def test_keep_pitches_is_for_infill_only():
+    with pytest.raises(ValueError, match="infill"):
+        GenerationRequest("continue", 0.0, 4.0, TempoMap.constant(120), keep_pitches=True)
+    with pytest.raises(ValueError, match="not both"):
+        GenerationRequest("infill", 0.0, 4.0, TempoMap.constant(120), keep_pitches=True, keep_rhythm=True)
+
+
+def test_protocol_keep_pitches_option():
+    from bridge.config import defaults
+
+    config = defaults()
+    spec = build_job_spec("infill", {"keep_pitches": True, "start_bar": 1, "end_bar": 1}, [], config)
+    assert spec.keep_pitches and not spec.keep_rhythm
+    with pytest.raises(ProtocolError, match="not both"):
+        build_job_spec("infill", {"keep_pitches": True, "keep_rhythm": True, "start_bar": 1}, [], config)
+    with pytest.raises(ProtocolError, match="infill"):
+        build_job_spec("continue", {"keep_pitches": True}, [], config)

@@ -28,4 +28,5 @@ def to_generation_request(spec: JobSpec) -> GenerationRequest:
         grid=spec.grid,
         default_velocity=spec.velocity,
         keep_rhythm=spec.keep_rhythm,
+        keep_pitches=spec.keep_pitches,
     )

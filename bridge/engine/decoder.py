@@ -85,6 +85,9 @@ class _Row:
     events: list[vocab.Event] = field(default_factory=list)
     sampled: int = 0
     rhythm_index: int = 0
+    group_index: int = 0  # keep-pitches: the chord (group of forced notes) being written
+    member_index: int = 0  # and the note of it
+    group_time: int = 0  # onset of the chord, shared by its notes
     done: bool = False
     finish_reason: str = ""
 
@@ -203,6 +206,7 @@ class Decoder:
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         rhythm: Sequence[tuple[int, int]] | None = None,
+        pitches: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[RowResult], DecodeStats]:
         """Sample ``variations`` continuations of ``plan`` together.
 
@@ -214,7 +218,14 @@ class Decoder:
         duration of every new event: they are fed as if sampled and the model
         chooses only the notes (no RESTs), one per slot; a row ends when the
         slots are used up.
+
+        ``pitches`` (groups of note values, instrument * 128 + pitch: one group
+        per chord, in order) fixes the notes instead: the model chooses when
+        each chord starts (before the span's end) and how long each note lasts;
+        the notes of a chord share its onset. A row ends when the groups are used up.
         """
+        if rhythm is not None and pitches is not None:
+            raise ValueError("keep rhythm or keep pitches, not both")
         sampling = sampling or SamplingOptions()
         constraints = constraints or MusicianConstraints()
         started = time.perf_counter()
@@ -286,6 +297,13 @@ class Decoder:
                 hidden = self._forward(rows, [r.feed if not r.done else [] for r in rows], state)
                 for r in rows:
                     r.feed = []
+            if pitches is not None:
+                for row in active:
+                    if row.group_index >= len(pitches):
+                        self._finish(row, "end")
+                active = [r for r in active if not r.done]
+                if not active:
+                    break
             if rhythm is not None:
                 writing, durations = self._forced_slots(rows, active, rhythm, plan, state)
                 if not writing:
@@ -294,7 +312,7 @@ class Decoder:
                 index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
             else:
                 writing, durations, hidden, index = self._sampled_slots(
-                    rows, active, hidden, plan, sampling, state, check_cancel)
+                    rows, active, hidden, plan, sampling, state, check_cancel, forced_pitches=pitches is not None)
                 if not writing:
                     continue
             # Slot 2: note or REST, within the musician's and the 16-instrument limits.
@@ -308,7 +326,10 @@ class Decoder:
             if rhythm is not None:
                 allowed[:, -1] = False  # every slot of a fixed rhythm gets a note, never a REST
             logits = logits.masked_fill(~allowed, -math.inf)
-            notes = sample(logits, sampling, [r.generator for r, _ in writing])
+            if pitches is not None:
+                notes = [self._next_forced_note(row, relative + row.offset, pitches) for row, relative in writing]
+            else:
+                notes = sample(logits, sampling, [r.generator for r, _ in writing])
             for (row, relative), duration, note in zip(writing, durations, notes):
                 row.sampled += 2
                 stats.sampled_tokens += 2
@@ -336,17 +357,37 @@ class Decoder:
             on_progress(1.0)
         return [RowResult(r.events, r.finish_reason) for r in rows], stats
 
-    def _sampled_slots(self, rows, active, hidden, plan, sampling, state, check_cancel):
-        """Sample onset and duration for each active row; returns (writing, durations, hidden, index)."""
+    def _sampled_slots(self, rows, active, hidden, plan, sampling, state, check_cancel, *, forced_pitches=False):
+        """Sample onset and duration for each active row; returns (writing, durations, hidden, index).
+
+        With ``forced_pitches`` the onset of a chord's later notes is the chord's,
+        and sampled onsets stay before the span's end while notes remain to place.
+        """
         stats = state["stats"]
         # Slot 0: onset time, never before the current time; reaching the end stops the row.
         index = torch.tensor([r.index for r in active], device=hidden.device)
-        floors = [max(plan.start, r.sequence.current_time) - r.offset for r in active]
-        low = min(floors)
-        logits = self._head(hidden[index], vocab.TIME_OFFSET + low, vocab.TIME_OFFSET + vocab.MAX_TIME)
-        columns = torch.arange(low, vocab.MAX_TIME, device=logits.device)
-        logits = logits.masked_fill(columns[None, :] < torch.tensor(floors, device=logits.device)[:, None], -math.inf)
-        times = [low + c for c in sample(logits, sampling, [r.generator for r in active])]
+        chosen: dict[int, int] = {}
+        if forced_pitches:
+            for row in active:
+                if row.member_index > 0:
+                    chosen[row.index] = row.group_time - row.offset
+                elif max(plan.start, row.sequence.current_time) >= plan.end:
+                    chosen[row.index] = plan.end - row.offset  # no room left: the row ends
+        sampling_rows = [r for r in active if r.index not in chosen]
+        if sampling_rows:
+            rows_index = torch.tensor([r.index for r in sampling_rows], device=hidden.device)
+            floors = [max(plan.start, r.sequence.current_time) - r.offset for r in sampling_rows]
+            low = min(floors)
+            logits = self._head(hidden[rows_index], vocab.TIME_OFFSET + low, vocab.TIME_OFFSET + vocab.MAX_TIME)
+            columns = torch.arange(low, vocab.MAX_TIME, device=logits.device)
+            logits = logits.masked_fill(columns[None, :] < torch.tensor(floors, device=logits.device)[:, None],
+                                        -math.inf)
+            if forced_pitches:
+                ends = torch.tensor([plan.end - r.offset for r in sampling_rows], device=logits.device)
+                logits = logits.masked_fill(columns[None, :] >= ends[:, None], -math.inf)
+            for row, choice in zip(sampling_rows, sample(logits, sampling, [r.generator for r in sampling_rows])):
+                chosen[row.index] = low + choice
+        times = [chosen[r.index] for r in active]
         writing = []
         for row, relative in zip(active, times):
             row.sampled += 1
@@ -372,6 +413,19 @@ class Decoder:
             chunks[row.index] = [self.profile.model_id(vocab.DURATION_OFFSET + duration)]
         hidden = self._forward(rows, chunks, state)  # its last state predicts the note
         return writing, durations, hidden, index
+
+    @staticmethod
+    def _next_forced_note(row: _Row, onset: int, pitches: Sequence[Sequence[int]]) -> int:
+        """The next note of the fixed pitch sequence (relative to NOTE_OFFSET); advances the row."""
+        group = pitches[row.group_index]
+        note = group[row.member_index]
+        if row.member_index == 0:
+            row.group_time = onset
+        row.member_index += 1
+        if row.member_index >= len(group):
+            row.group_index += 1
+            row.member_index = 0
+        return note
 
     def _forced_slots(self, rows, active, rhythm, plan, state):
         """Feed the next fixed (onset, duration) of each active row with its pending ids, in one forward."""

@@ -31,6 +31,14 @@ MAX_PROMPT_CHARACTERS = 2000
 __all__ = ["Cancelled", "Engine"]
 
 
+def chord_groups(notes: list[Note]) -> list[list[Note]]:
+    """Audible notes grouped by onset (chords), in time order, each chord from low to high."""
+    groups: dict[float, list[Note]] = {}
+    for note in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        groups.setdefault(round(note.start, 6), []).append(note)
+    return list(groups.values())
+
+
 class Engine:
     """Owns one loaded model; runs one request at a time (variations are batched)."""
 
@@ -149,11 +157,20 @@ class Engine:
                 raise ValueError("keep rhythm needs notes inside the span to take the rhythm from")
             rhythm = [(e.time, e.duration) for e in (note_to_event(n, request.tempo) for n in slots)]
         placed = [0] * request.variations
+        chords = chord_groups(removed) if request.keep_pitches else None
+        if chords is not None and not chords:
+            raise ValueError("keep pitches needs notes inside the span to take the pitches from")
+        sequence_notes = [n for chord in chords for n in chord] if chords else []
+        pitches = [[n.instrument * vocab.MAX_PITCH + n.pitch for n in chord] for chord in chords] if chords else None
 
         def deliver(row: int, event: vocab.Event) -> None:
             if slots is not None:
                 note = shapers[row].shape_on_slot(event, slots[placed[row]])
                 placed[row] += 1
+            elif chords is not None:
+                source = sequence_notes[placed[row]]
+                placed[row] += 1
+                note = shapers[row].shape(event._replace(velocity=int(round(source.velocity))))
             else:
                 note = shapers[row].shape(event)
             if note is not None:
@@ -183,6 +200,7 @@ class Engine:
                 on_progress=progress,
                 cancel=cancel,
                 rhythm=rhythm,
+                pitches=pitches,
             )
         variations = []
         for index, (row, shaper) in enumerate(zip(rows, shapers)):

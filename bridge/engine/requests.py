@@ -22,7 +22,9 @@ class GenerationRequest:
     come back unchanged except, in infill, the audible ones starting inside the
     span, which the new notes replace. With ``keep_rhythm`` (infill only) the
     new notes take exactly those notes' onsets, durations and velocities and the
-    model chooses only their pitches and instruments. For ``accompany``, ``given_instruments``
+    model chooses only their pitches and instruments. With ``keep_pitches`` the
+    new notes are those notes' pitches, chords and velocities in order, and the
+    model chooses when they start (before the span's end) and how long they last. For ``accompany``, ``given_instruments``
     are the parts the model accompanies (default: every instrument in ``notes``).
     """
 
@@ -42,6 +44,7 @@ class GenerationRequest:
     grid: float | None = None
     default_velocity: float = DEFAULT_VELOCITY
     keep_rhythm: bool = False
+    keep_pitches: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -64,6 +67,10 @@ class GenerationRequest:
             raise ValueError(f"seed {self.seed} must be 0..2^63-1")
         if self.keep_rhythm and self.mode != "infill":
             raise ValueError("keep rhythm re-pitches the notes of an infill span; use it with infill")
+        if self.keep_pitches and self.mode != "infill":
+            raise ValueError("keep pitches gives the notes of an infill span a new rhythm; use it with infill")
+        if self.keep_rhythm and self.keep_pitches:
+            raise ValueError("keep rhythm or keep pitches, not both (keeping both changes nothing)")
         if not 1 <= self.default_velocity <= 127:
             raise ValueError(f"default velocity {self.default_velocity} must be 1..127")
 

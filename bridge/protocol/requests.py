@@ -58,6 +58,7 @@ OPTIONS: dict[str, tuple[str, int, bool]] = {
     "whole": ("flag", 1, False),
     "doubles": ("flag", 1, False),
     "keep_rhythm": ("flag", 1, False),
+    "keep_pitches": ("flag", 1, False),
     "pitch_class": ("int", 1, True),
     "scale": ("str", 1, False),
     "live": ("flag", 1, False),
@@ -161,6 +162,7 @@ class JobSpec:
     doubles: bool = False
     pitch_classes: frozenset[int] | None = None
     keep_rhythm: bool = False
+    keep_pitches: bool = False
     live: bool = False
     live_variation: int = 0
     follow: bool = False
@@ -288,8 +290,12 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
     live_variation = as_int(options.get("live_variation", 0), "option", "live_variation", 0, variations - 1)
     pitch_classes = _pitch_classes(options, low, high)
     keep_rhythm = options.get("keep_rhythm", False)
-    if keep_rhythm and mode != "infill":
-        raise ProtocolError(BAD_REQUEST, "keep_rhythm re-pitches the notes of an infill span: use it with infill")
+    keep_pitches = options.get("keep_pitches", False)
+    for flag, value in (("keep_rhythm", keep_rhythm), ("keep_pitches", keep_pitches)):
+        if value and mode != "infill":
+            raise ProtocolError(BAD_REQUEST, f"{flag} rewrites the notes of an infill span: use it with infill")
+    if keep_rhythm and keep_pitches:
+        raise ProtocolError(BAD_REQUEST, "give keep_rhythm or keep_pitches, not both")
     return JobSpec(
         mode=mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
         seconds=seconds, variations=variations, seed=seed, grid=_grid(options.get("grid", sampling["grid"])),
@@ -298,6 +304,7 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
         stream=options.get("stream", False), whole=options.get("whole", False),
         doubles=options.get("doubles", False), live=options.get("live", False), live_variation=live_variation,
         follow=options.get("follow", False), pitch_classes=pitch_classes, keep_rhythm=keep_rhythm,
+        keep_pitches=keep_pitches,
     )
 
 
