@@ -241,7 +241,7 @@ SCENARIOS = [
     "generator_reroll",           # same seed, same notes; Re-roll: same request, new seed, other notes (cycle continued)
     "generator_waits_for_apply",  # Auto off: the result waits for the next Apply
     "transform_keep_rhythm",      # keep_rhythm 1 sent: onsets, durations, velocities exact; the daemon's pitches
-    "transform_keep_pitches",     # the pitch sequence kept, the rhythm from the model
+    "transform_keep_pitches",     # keep_pitches 1 sent: the pitch sequence and chords kept, the model's rhythm
     "transform_accompany",        # the selection stays, a part is added in its own range
     "cancel_running",             # Cancel while the model writes: nothing written
 ]

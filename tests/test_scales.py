@@ -131,6 +131,9 @@ def test_keep_pitches_keeps_the_pitch_sequence_and_chords(engine_name, request):
         assert all(4.0 <= n.start < 8.0 for n in written)
         assert all(a.start <= b.start for a, b in zip(written, written[1:]))
         assert len({n.start for n in written if n.pitch in (48, 52)}) == 1  # the chord stays a chord
+        # ... and chords never merge: the onsets (in 10 ms ticks) are as many as the span's chords
+        onsets = sorted({round(request_.tempo.beats_to_seconds(n.start), 2) for n in written})
+        assert len(onsets) == len(groups)
 
 
 def test_keep_pitches_is_for_infill_only():

@@ -367,16 +367,23 @@ class Decoder:
         # Slot 0: onset time, never before the current time; reaching the end stops the row.
         index = torch.tensor([r.index for r in active], device=hidden.device)
         chosen: dict[int, int] = {}
+
+        def earliest(row: _Row) -> int:
+            floor = max(plan.start, row.sequence.current_time)
+            if forced_pitches and row.group_index > 0:
+                floor = max(floor, row.group_time + 1)  # a new chord never lands on the previous one
+            return floor
+
         if forced_pitches:
             for row in active:
                 if row.member_index > 0:
                     chosen[row.index] = row.group_time - row.offset
-                elif max(plan.start, row.sequence.current_time) >= plan.end:
+                elif earliest(row) >= plan.end:
                     chosen[row.index] = plan.end - row.offset  # no room left: the row ends
         sampling_rows = [r for r in active if r.index not in chosen]
         if sampling_rows:
             rows_index = torch.tensor([r.index for r in sampling_rows], device=hidden.device)
-            floors = [max(plan.start, r.sequence.current_time) - r.offset for r in sampling_rows]
+            floors = [earliest(r) - r.offset for r in sampling_rows]
             low = min(floors)
             logits = self._head(hidden[rows_index], vocab.TIME_OFFSET + low, vocab.TIME_OFFSET + vocab.MAX_TIME)
             columns = torch.arange(low, vocab.MAX_TIME, device=logits.device)

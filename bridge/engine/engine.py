@@ -8,6 +8,7 @@ every given note exactly as it came.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -162,15 +163,23 @@ class Engine:
             raise ValueError("keep pitches needs notes inside the span to take the pitches from")
         sequence_notes = [n for chord in chords for n in chord] if chords else []
         pitches = [[n.instrument * vocab.MAX_PITCH + n.pitch for n in chord] for chord in chords] if chords else None
+        chord_starts = set(itertools.accumulate((len(c) for c in (chords or [])[:-1]), initial=0)) if chords else set()
+        last_chord_start: list[float | None] = [None] * request.variations
 
         def deliver(row: int, event: vocab.Event) -> None:
             if slots is not None:
                 note = shapers[row].shape_on_slot(event, slots[placed[row]])
                 placed[row] += 1
             elif chords is not None:
-                source = sequence_notes[placed[row]]
+                index = placed[row]
                 placed[row] += 1
-                note = shapers[row].shape(event._replace(velocity=int(round(source.velocity))))
+                event = event._replace(velocity=int(round(sequence_notes[index].velocity)))
+                if index in chord_starts:  # a chord's first note: after the previous chord, on the grid too
+                    note = shapers[row].shape(event, after=last_chord_start[row])
+                    if note is not None:
+                        last_chord_start[row] = note.start
+                else:  # the chord's other notes share its onset
+                    note = shapers[row].shape(event, at=last_chord_start[row])
             else:
                 note = shapers[row].shape(event)
             if note is not None:

@@ -34,8 +34,13 @@ class NoteShaper:
     def _key(note: Note) -> tuple[int, int, int]:
         return (note.instrument, note.pitch, round(note.start / _SAME_START))
 
-    def shape(self, event: vocab.Event) -> Note | None:
-        """The note for ``event``, or None when it would double a note already there."""
+    def shape(self, event: vocab.Event, *, after: float | None = None, at: float | None = None) -> Note | None:
+        """The note for ``event``, or None when it would double a note already there.
+
+        ``after``: the note must start later than this (a new chord after the previous one,
+        even once both are snapped to the grid). ``at``: the note starts exactly there (the
+        other notes of a chord whose first note was placed already).
+        """
         note = event_to_note(event, self.tempo, default_velocity=self.default_velocity)
         start, end = note.start, note.end
         if self.grid:
@@ -43,7 +48,13 @@ class NoteShaper:
             if start >= self.end - 1e-9:
                 start -= self.grid
             start = max(start, self.start)
+            if after is not None and start <= after + 1e-9 and after + self.grid < self.end - 1e-9:
+                start = after + self.grid
+            if at is not None:
+                start = at
             end = max(snap(end, self.grid, self.start), start + self.grid)
+        elif at is not None:
+            end, start = at + (end - start), at
         start = min(max(start, self.start), self.end)
         end = min(end, self.end)
         if end <= start:

@@ -291,7 +291,7 @@ var MidiLLM = (function () {
     // Every message of a request: the header, then the note chunks.
     // p: {id, replyPort, mode, prompt, tempo, numerator, denominator, span, origin, variations,
     //     seed, grid (text such as "1/16", or a step in beats), temperature, topP, instruments, given,
-    //     lowestPitch, highestPitch, keepRhythm, pitchClasses, notes, instrument (of the notes), perChunk,
+    //     lowestPitch, highestPitch, keepRhythm, keepPitches, pitchClasses, notes, instrument (of the notes), perChunk,
     //     secret}
     function buildRequest(p) {
         if (MODES.indexOf(p.mode) < 0) {
@@ -337,6 +337,10 @@ var MidiLLM = (function () {
         // Infill on the rhythm of the replaced notes: the model writes only pitches (and instruments).
         if (p.keepRhythm) {
             header.push("keep_rhythm", 1);
+        }
+        // Infill on the pitches of the replaced notes (chords kept): the model writes only the rhythm.
+        if (p.keepPitches) {
+            header.push("keep_pitches", 1);
         }
         // The scale new pitched notes are sampled from, as pitch classes 0-11 (drums are exempt).
         for (i = 0; p.pitchClasses && i < p.pitchClasses.length; i++) {

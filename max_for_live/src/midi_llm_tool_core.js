@@ -4,9 +4,9 @@
 // (MidiLLM) for requests, replies and instruments; this file adds what a MIDI Tool needs:
 // reading live.miditool.in's dictionaries (notes and context: time selection, grid, scale),
 // the request of the Generator and of the Transformation (the clip's scale as the daemon's
-// pitch_class options, keep_rhythm for "keep rhythm"), the fitting of the daemon's "keep rhythm"
-// result onto the selected notes, the "keep pitches" algorithm, and the note list for
-// live.miditool.out.
+// pitch_class options, keep_rhythm for "keep rhythm", keep_pitches for "keep pitches"), the
+// fitting of the daemon's "keep rhythm" and "keep pitches" results onto the selected notes, and the
+// note list for live.miditool.out.
 //
 // The output contract (Live 12's MIDI Tools): the notes sent to live.miditool.out replace the
 // notes live.miditool.in gave the tool. A Generator's output goes into the time selection (the
@@ -398,68 +398,85 @@ var MidiLLMTool = (function (core) {
         return {notes: out, fitted: fitted};
     }
 
-    // The model's rhythm: one slot per onset, as long as the longest note starting there.
-    function modelRhythm(notes) {
-        var groups = onsetGroups(notes);
-        var slots = [];
-        for (var g = 0; g < groups.length; g++) {
-            var longest = 0;
-            for (var i = 0; i < groups[g].notes.length; i++) {
-                longest = Math.max(longest, groups[g].notes[i].duration);
-            }
-            slots.push({start: groups[g].start, duration: longest});
-        }
-        return slots;
-    }
-
-    // Exactly `count` slots: with more, the ones at floor(i * slots / count) (spread over the whole
-    // span); with fewer, the longest slot (the earliest on a tie) is halved until there are enough.
-    function fitSlots(slots, count) {
-        var out = [];
-        var i;
-        if (slots.length >= count) {
-            for (i = 0; i < count; i++) {
-                out.push(slots[Math.floor(i * slots.length / count)]);
-            }
-            return out;
-        }
-        out = slots.slice();
-        while (out.length < count) {
-            var longest = 0;
-            for (i = 1; i < out.length; i++) {
-                if (out[i].duration > out[longest].duration + EPS) {
-                    longest = i;
-                }
-            }
-            var half = out[longest].duration / 2;
-            out.splice(longest, 1, {start: out[longest].start, duration: half},
-                {start: core.round6(out[longest].start + half), duration: half});
-        }
-        return out;
-    }
-
-    // KEEP PITCHES. The original notes, grouped by onset (a chord stays a chord), keep their
-    // pitches, velocities and order; the onsets and durations come from the model: its rhythm
-    // (one slot per onset, the longest note's duration), cut or split to as many slots as there
-    // are original onsets (see fitSlots). Read in time order, the pitches are the original ones.
-    function keepPitches(originals, generated) {
-        var slots = modelRhythm(generated);
-        if (!slots.length) {
+    // KEEP PITCHES. The daemon (keep_pitches 1) wrote the slots, the audible selected notes grouped
+    // by onset (a chord stays a chord, low to high), in that order: their pitches and velocities,
+    // the model's onsets and durations. Each slot (in that order) is matched to the first free note
+    // of the daemon's (in time order) with its pitch that starts no earlier than the slot matched
+    // before it, and the slot (the selected note, with its velocity, chance and the rest, without its
+    // note_id) takes that note's onset and duration. The daemon writes fewer notes when the model
+    // stops early (its token limit) or a note would double another at its onset; a slot left without
+    // a note is placed here, as a safety net: with a matched note of its chord, on that note's onset
+    // and duration; a whole chord left out goes, in order, between the matched chords around it
+    // (after the last one: up to the span's end), the gap shared evenly, each as long as its share.
+    // Read in time order, the pitches are the selected ones. Returns {notes, fitted (how many slots
+    // were placed here)}, or null when the model wrote nothing.
+    function keepPitches(slots, generated, span) {
+        var model = sortNotes(generated);
+        if (!model.length) {
             return null;
         }
-        var groups = onsetGroups(originals);
-        slots = fitSlots(slots, groups.length);
+        var groups = onsetGroups(slots);
+        var taken = [], placed = [], fitted = 0, floor = -Infinity;
+        var g, n, k, note;
+        for (g = 0; g < groups.length; g++) {
+            placed.push([]);
+            for (n = 0; n < groups[g].notes.length; n++) {
+                var match = null;
+                for (k = 0; k < model.length && match === null; k++) {
+                    if (!taken[k] && model[k].pitch === groups[g].notes[n].pitch && model[k].start_time > floor - ONSET) {
+                        match = k;
+                    }
+                }
+                if (match !== null) {
+                    taken[match] = true;
+                    floor = model[match].start_time;
+                }
+                placed[g].push(match === null ? null : {start: model[match].start_time, duration: model[match].duration});
+            }
+        }
+        // A chord with a matched note: its other notes take that note's onset and duration.
+        var onsets = [];
+        for (g = 0; g < groups.length; g++) {
+            onsets.push(null);
+            for (n = 0; n < placed[g].length && onsets[g] === null; n++) {
+                onsets[g] = placed[g][n];
+            }
+        }
+        // Whole chords left out: spread over the gap between the matched chords around them.
+        for (g = 0; g < groups.length; g++) {
+            if (onsets[g] !== null) {
+                continue;
+            }
+            var last = g;
+            while (last + 1 < groups.length && onsets[last + 1] === null) {
+                last += 1;
+            }
+            var before = g > 0 ? onsets[g - 1].start : null;
+            var after = last + 1 < groups.length ? onsets[last + 1].start : span.end;
+            var from = before === null ? span.start : before;
+            var count = last - g + 1;
+            var step = (after - from) / (before === null ? count : count + 1);
+            for (k = 0; k < count; k++) {
+                onsets[g + k] = {start: core.round6(from + step * (before === null ? k : k + 1)), duration: step};
+            }
+            g = last;
+        }
         var out = [];
-        for (var g = 0; g < groups.length; g++) {
-            for (var n = 0; n < groups[g].notes.length; n++) {
-                var note = copyNote(groups[g].notes[n]);
+        for (g = 0; g < groups.length; g++) {
+            for (n = 0; n < groups[g].notes.length; n++) {
+                var at = placed[g][n];
+                if (at === null) {
+                    at = onsets[g];
+                    fitted += 1;
+                }
+                note = copyNote(groups[g].notes[n]);
                 delete note.note_id;
-                note.start_time = core.round6(slots[g].start);
-                note.duration = Math.max(core.round6(slots[g].duration), 1 / 128);
+                note.start_time = core.round6(at.start);
+                note.duration = Math.max(core.round6(at.duration), 1 / 128);
                 out.push(note);
             }
         }
-        return out;
+        return {notes: out, fitted: fitted};
     }
 
     // ACCOMPANY into the same clip: a pitch range apart from the selection, so the parts can be
@@ -486,10 +503,11 @@ var MidiLLMTool = (function (core) {
 
     // ----- the request -------------------------------------------------------------------------------
 
-    // KEEP RHYTHM's context: the clip's notes, with every audible note that starts in the span but is
-    // not selected sent muted. The daemon's keep_rhythm replaces exactly the audible notes starting
-    // in the span (they are its rhythm slots); muted notes are kept and not heard, so the slots are
-    // exactly the audible selected notes. (Without keep_rhythm an infill does not hear the notes it
+    // KEEP RHYTHM's and KEEP PITCHES' context: the clip's notes, with every audible note that starts
+    // in the span but is not selected sent muted. The daemon's keep_rhythm (keep_pitches) replaces
+    // exactly the audible notes starting in the span (they are its rhythm (pitch) slots); muted notes
+    // are kept and not heard, so the slots are exactly the audible selected notes. (Without them an
+    // infill does not hear the notes it
     // replaces either: the model hears what it heard before.) A note is selected when its note_id
     // is among the selected ones, or, for notes without ids, its pitch, start and duration are.
     function keepRhythmContext(clipNotes, selected, span) {
@@ -532,7 +550,7 @@ var MidiLLMTool = (function (core) {
             scale: scaleOf(s.scale, p.context), low: low, high: high, originals: [], slots: [], instrument: chosen,
             given: own
         };
-        var notes, instruments, given = [], mode = "infill", keep = false;
+        var notes, instruments, given = [], mode = "infill", keep = "";
         if (p.kind === "generator") {
             planned.span = generatorSpan(p.context, p.clipRegion);
             notes = p.clipNotes || p.input;
@@ -557,25 +575,26 @@ var MidiLLMTool = (function (core) {
                 planned.low = range.low;
                 planned.high = range.high;
                 planned.instrument = part;
-            } else if (planned.mode === "keep rhythm") {
+            } else {
+                // keep rhythm / keep pitches: the daemon replaces the audible notes starting in the
+                // span, the slots (see keepRhythmContext).
                 for (var i = 0; i < planned.originals.length; i++) {
                     if (!planned.originals[i].mute) {
                         planned.slots.push(planned.originals[i]);
                     }
                 }
                 if (!planned.slots.length) {
-                    throw new UserError("keep rhythm: the selected notes are all muted; select audible notes");
+                    throw new UserError(planned.mode + ": the selected notes are all muted; select audible notes");
                 }
-                keep = true;
+                keep = planned.mode;
                 notes = keepRhythmContext(p.clipNotes || planned.originals, planned.originals, planned.span);
-                instruments = [chosen];
-            } else {
-                notes = p.clipNotes || planned.originals;
                 instruments = [chosen];
             }
         }
-        // keep pitches keeps the selected pitches: the scale would only constrain pitches it drops.
-        var classes = planned.mode === "keep pitches" ? [] : scaleClasses(planned.scale);
+        // keep pitches keeps the selected pitches: the scale and Low..High would only constrain
+        // pitches it does not write.
+        var pitched = keep === "keep pitches";
+        var classes = pitched ? [] : scaleClasses(planned.scale);
         var bar = core.barBeats(p.numerator, p.denominator);
         planned.origin = core.computeOrigin(notes, planned.span, bar);
         planned.request = {
@@ -583,7 +602,8 @@ var MidiLLMTool = (function (core) {
             denominator: p.denominator, span: planned.span, origin: planned.origin, variations: 1,
             seed: p.seed === undefined ? s.seed : p.seed, grid: gridOption(s.grid, p.context),
             temperature: s.temperature, topP: s.topP, instruments: instruments, given: given,
-            lowestPitch: planned.low, highestPitch: planned.high, keepRhythm: keep, pitchClasses: classes, notes: notes,
+            lowestPitch: pitched ? 0 : planned.low, highestPitch: pitched ? 127 : planned.high,
+            keepRhythm: keep === "keep rhythm", keepPitches: pitched, pitchClasses: classes, notes: notes,
             instrument: own, perChunk: p.perChunk
         };
         return planned;
@@ -599,8 +619,8 @@ var MidiLLMTool = (function (core) {
     }
 
     // What a complete result becomes: {notes (the new notes of a Generator, or the whole output of
-    // a Transformation), count (new or rewritten notes), fitted (keep rhythm: slots the tool had to
-    // fit itself), mismatch (keep rhythm: text, when the daemon replaced another number of notes than
+    // a Transformation), count (new or rewritten notes), fitted (keep rhythm/pitches: slots the tool
+    // had to fit itself), mismatch (keep rhythm/pitches: text, when the daemon replaced another number of notes than
     // the selected audible ones), empty}. The daemon already kept new pitched notes in the scale (pitch_class) and
     // left out doubles.
     function finish(planned, result) {
@@ -615,9 +635,11 @@ var MidiLLMTool = (function (core) {
         if (planned.kind === "generator" || done.empty) {
             return done;
         }
-        if (planned.mode === "keep rhythm") {
+        if (planned.mode === "keep rhythm" || planned.mode === "keep pitches") {
             // The muted selected notes were no slots: they come back as they were.
-            var fit = keepRhythm(planned.slots, inside, planned.low, planned.high);
+            var pitches = planned.mode === "keep pitches";
+            var fit = pitches ? keepPitches(planned.slots, inside, planned.span) :
+                keepRhythm(planned.slots, inside, planned.low, planned.high);
             var muted = [];
             for (i = 0; i < planned.originals.length; i++) {
                 if (planned.originals[i].mute) {
@@ -629,12 +651,9 @@ var MidiLLMTool = (function (core) {
             done.fitted = fit.fitted;
             // The daemon says how many notes it replaced: its slots, which should be the selected ones.
             if (typeof result.removed === "number" && result.removed !== planned.slots.length) {
-                done.mismatch = "the daemon took the rhythm of " + result.removed + " notes, " +
-                    planned.slots.length + " were selected";
+                done.mismatch = "the daemon took the " + (pitches ? "pitches" : "rhythm") + " of " +
+                    result.removed + " notes, " + planned.slots.length + " were selected";
             }
-        } else if (planned.mode === "keep pitches") {
-            done.notes = keepPitches(planned.originals, inside);
-            done.count = done.notes.length;
         } else {
             done.notes = planned.originals.concat(inside);
         }
@@ -688,7 +707,8 @@ var MidiLLMTool = (function (core) {
         done: function (planned, done, result) {
             var notes = [];
             if (done.fitted) {
-                notes.push(done.fitted + " fitted by the tool (the model left them out)");
+                notes.push(done.fitted + (planned.mode === "keep pitches" ? " placed" : " fitted") +
+                    " by the tool (the model left them out)");
             }
             if (done.mismatch) {
                 notes.push(done.mismatch);
@@ -737,8 +757,6 @@ var MidiLLMTool = (function (core) {
         fromResult: fromResult,
         onsetGroups: onsetGroups,
         keepRhythm: keepRhythm,
-        modelRhythm: modelRhythm,
-        fitSlots: fitSlots,
         keepPitches: keepPitches,
         accompanyRange: accompanyRange,
         plan: plan,

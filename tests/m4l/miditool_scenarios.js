@@ -348,24 +348,43 @@ const scenarios = {
         }
     },
 
-    // Transformation, keep pitches: the pitch sequence stays, the rhythm is the model's.
+    // Transformation, keep pitches: the daemon (keep_pitches 1) writes the selected pitches in order,
+    // chords on one onset, on the model's rhythm; every selected note keeps its pitch and velocity.
+    // A note in the span that is not selected is sent muted (not replaced) and stays as it was.
+    // (The daemon may start a chord on the previous chord's onset, which merges them: seed 7 does not.)
     async transform_keep_pitches({daemonPort}) {
-        const melody = [60, 62, 64, 65, 67, 65, 64, 62, 60, 59].map((pitch, i) => (
-            {pitch, start_time: i * 0.75, duration: 0.5, velocity: 80 + i}));
-        const {tool, device, clip} = await setUp({track: "Lead [81]", clip: {length: 8, notes: melody,
+        const melody = [[60, 0], [64, 0], [67, 0], [62, 0.75], [64, 1.5], [65, 2.25], [67, 3], [65, 3.75], [64, 4.5],
+            [60, 5.25], [55, 5.25], [59, 6]].map(([pitch, start_time], i) => ({pitch, start_time, duration: 0.5, velocity: 80 + i}));
+        const inside = {pitch: 40, start_time: 3, duration: 1, velocity: 60};  // in the span, not selected
+        const {tool, device, clip} = await setUp({track: "Lead [81]", clip: {length: 8, notes: [...melody, inside],
             selected: melody.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 0, end: 8}}},
-        {mode: MODE["keep pitches"], seed: 4}, daemonPort);
+        {mode: MODE["keep pitches"], seed: 7}, daemonPort);
         try {
+            const before = clone(clip.notes);
             const status = await applyAndWait(tool, device);
-            assert.match(status, /^done: 10 notes/);
-            assert.deepStrictEqual(options(header(device, "infill"), "instrument"), [81]);
-            const written = clip.notes.slice().sort((a, b) => a.start_time - b.start_time || a.pitch - b.pitch);
-            assert.deepStrictEqual(written.map((n) => n.pitch), melody.map((n) => n.pitch), "the pitch sequence");
-            assert.deepStrictEqual(written.map((n) => n.velocity), melody.map((n) => n.velocity), "and the dynamics");
-            assert.strictEqual(new Set(written.map((n) => n.start_time)).size, melody.length, "one note per onset");
-            assert.ok(written.every((n) => inSpan(n, 0, 8)), "inside the span");
+            assert.match(status, /^done: 12 notes in [\d.]+ s, seed 7$/, "no note placed by the tool, no mismatch");
+            const request = header(device, "infill");
+            assert.strictEqual(option(request, "keep_pitches"), 1, "the daemon keeps the pitches");
+            assert.strictEqual(option(request, "keep_rhythm"), undefined);
+            assert.deepStrictEqual(options(request, "instrument"), [81]);
+            assert.deepStrictEqual(options(request, "pitch_class"), []);
+            const done = device.received.filter((m) => m[0] === "/midi-llm/done").pop();
+            assert.strictEqual(done[5], melody.length, "the daemon replaced exactly the selected notes");
+            const byOnset = (notes) => notes.slice().sort((a, b) => a.start_time - b.start_time || a.pitch - b.pitch);
+            const written = byOnset(clip.notes.filter((n) => clip.selected.has(n.note_id)));
+            assert.strictEqual(written.length, melody.length);
+            assert.deepStrictEqual(written.map((n) => n.pitch), byOnset(melody).map((n) => n.pitch),
+                "the pitch sequence (by onset, low to high)");
+            assert.deepStrictEqual(written.map((n) => n.velocity), byOnset(melody).map((n) => n.velocity), "and the dynamics");
+            const onsets = [...new Set(written.map((n) => n.start_time))];
+            assert.strictEqual(onsets.length, new Set(melody.map((n) => n.start_time)).size, "one onset per chord");
+            assert.strictEqual(written.filter((n) => n.start_time === written[0].start_time).length, 3,
+                "the first chord stays together");
+            assert.ok(written.every((n) => inSpan(n, 0, 8)), "new onsets inside the span");
+            assert.deepStrictEqual(clip.notes.find((n) => n.pitch === inside.pitch),
+                before.find((n) => n.pitch === inside.pitch), "the note that was not selected is untouched");
             checkClean(tool, device);
-            return {status, rhythm: written.map((n) => n.start_time)};
+            return {status, rhythm: onsets};
         } finally {
             device.close();
         }

@@ -199,19 +199,70 @@ tests["keep rhythm: the request carries keep_rhythm 1, unselected notes in the s
         replyPort: 9201, perChunk: 32}), /keep rhythm: the selected notes are all muted/);
 };
 
-tests["keep pitches: the original pitch groups in order, on the model's rhythm"] = () => {
-    const originals = [note(60, 0), note(64, 0), note(62, 1), note(65, 2), note(67, 3)];
-    const model = [0, 0.5, 0.75, 1.5, 2, 2.5, 3, 3.5].map((t, i) => ({pitch: 40 + i, start_time: t, duration: 0.25 + i / 100}));
-    const out = tool.keepPitches(originals, model);
-    same(out.map((n) => [n.pitch, n.start_time]), [[60, 0], [64, 0], [62, 0.75], [65, 2], [67, 3]],
-        "4 groups on slots 0, 2, 4, 6 of 8");
-    same(out[0].duration, 0.25);
-    same(out.map((n) => n.velocity), [100, 100, 100, 100, 100]);
-    const few = tool.keepPitches(originals, [{pitch: 40, start_time: 0, duration: 2}, {pitch: 41, start_time: 2, duration: 1}]);
-    same(few.map((n) => [n.pitch, n.start_time, n.duration]), [[60, 0, 0.5], [64, 0, 0.5], [62, 0.5, 0.5], [65, 1, 1],
-        [67, 2, 1]], "two slots for four groups: the longest is halved, then the earliest longest");
-    same(tool.fitSlots([{start: 0, duration: 1}], 3).map((s) => s.start), [0, 0.25, 0.5]);
-    assert.strictEqual(tool.keepPitches(originals, []), null);
+tests["keep pitches: the daemon's notes on the selected pitches, in order, chords on one onset"] = () => {
+    const slots = [note(64, 0, 1, {note_id: 1, probability: 0.5}), note(60, 0, 1, {note_id: 2, velocity: 90}),
+        note(62, 1, 0.5, {velocity: 80}), note(65, 2), note(62, 3, 1, {velocity: 70})];
+    // The daemon's notes (float32 on the wire): the slots' pitches in order, the model's onsets and durations.
+    const model = [
+        {pitch: 60, start_time: 0.5, duration: 0.25, velocity: 90.0000002},
+        {pitch: 64, start_time: 0.5000001, duration: 0.5, velocity: 100},
+        {pitch: 62, start_time: 1.5, duration: 0.75, velocity: 80},
+        {pitch: 65, start_time: 1.5, duration: 1, velocity: 100},     // a chord onset shared by two slots
+        {pitch: 62, start_time: 3.25, duration: 0.5, velocity: 70},
+    ];
+    const {notes, fitted} = tool.keepPitches(slots, model, {start: 0, end: 4});
+    assert.strictEqual(fitted, 0);
+    same(notes.map((n) => [n.pitch, n.start_time, n.duration, n.velocity, n.probability]),
+        [[60, 0.5, 0.25, 90, 1], [64, 0.5, 0.5, 100, 0.5], [62, 1.5, 0.75, 80, 1], [65, 1.5, 1, 100, 1],
+            [62, 3.25, 0.5, 70, 1]], "each slot (by onset, low to high) on the daemon's note with its pitch");
+    assert.ok(notes.every((n) => n.note_id === undefined));
+
+    // The model stopped early: the chords left out share the rest of the span; a chord's missing
+    // note joins its chord.
+    const short = tool.keepPitches(slots, [{pitch: 60, start_time: 1, duration: 0.5}, {pitch: 62, start_time: 2, duration: 1}],
+        {start: 0, end: 4});
+    assert.strictEqual(short.fitted, 3);
+    same(short.notes.map((n) => [n.pitch, n.start_time, n.duration]),
+        [[60, 1, 0.5], [64, 1, 0.5], [62, 2, 1], [65, 2.666667, 0.666667], [62, 3.333333, 0.666667]]);
+    assert.strictEqual(tool.keepPitches(slots, [], {start: 0, end: 4}), null);
+};
+
+tests["keep pitches: the request carries keep_pitches 1, unselected notes in the span go muted"] = () => {
+    const selected = [note(60, 0, 1, {note_id: 1}), note(64, 0, 1, {note_id: 2}), note(62, 1, 1, {note_id: 3}),
+        note(67, 2, 1, {note_id: 4, mute: 1})];
+    const clipNotes = selected.concat([note(40, 1, 1, {note_id: 5}), note(42, 4, 1, {note_id: 6})]);
+    const planned = tool.plan({kind: "transformation", settings: {...SETTINGS, mode: "keep pitches", low: 50},
+        context: context({clip: {time_selection_start: 0, time_selection_end: 4}}), input: selected, clipNotes,
+        clipRegion: null, trackInstrument: 0, tempo: 120, numerator: 4, denominator: 4, id: "t1-4", replyPort: 9201,
+        perChunk: 32});
+    const {address, pairs} = header(core.buildRequest(planned.request));
+    assert.strictEqual(address, "/midi-llm/infill");
+    assert.strictEqual(pairs.keep_pitches, 1);
+    assert.strictEqual(pairs.keep_rhythm, undefined);
+    assert.strictEqual(pairs.lowest_pitch, undefined, "the pitches are kept: no pitch range");
+    assert.strictEqual(pairs.pitch_class, undefined);
+    same(planned.request.notes.map((n) => [n.pitch, n.mute]).sort((a, b) => a[0] - b[0]),
+        [[40, 1], [42, 0], [60, 0], [62, 0], [64, 0], [67, 1]], "the unselected note in the span goes muted");
+    same(planned.slots.map((n) => n.note_id), [1, 2, 3]);
+    assert.strictEqual(planned.origin, 0);
+
+    const done = tool.finish(planned, {removed: 3, variations: [[
+        {pitch: 60, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0},
+        {pitch: 64, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0},
+        {pitch: 62, start: 3, duration: 1, velocity: 100, mute: 0, instrument: 0}]]});
+    same(done.notes.map((n) => [n.pitch, n.start_time, n.mute, n.note_id]),
+        [[60, 1, 0, undefined], [64, 1, 0, undefined], [67, 2, 1, 4], [62, 3, 0, undefined]],
+        "the muted selected note comes back as it was");
+    assert.strictEqual(done.count, 3);
+    assert.match(tool.TEXT.done(planned, done, {seconds: 1, seed: 2, warnings: []}), /^done: 3 notes in 1 s, seed 2$/);
+    const short = tool.finish(planned, {removed: 4, variations: [[
+        {pitch: 60, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0}]]});
+    assert.match(tool.TEXT.done(planned, short, {seconds: 1, seed: 2, warnings: []}),
+        /2 placed by the tool \(the model left them out\); the daemon took the pitches of 4 notes, 3 were selected/);
+    assert.throws(() => tool.plan({kind: "transformation", settings: {...SETTINGS, mode: "keep pitches"},
+        context: context(), input: [selected[3]], clipNotes, clipRegion: null, trackInstrument: 0, tempo: 120,
+        numerator: 4, denominator: 4, id: "t1-5", replyPort: 9201, perChunk: 32}),
+    /keep pitches: the selected notes are all muted/);
 };
 
 tests["accompaniment: its own range, under the selection or over a low one"] = () => {
