@@ -317,18 +317,18 @@ class Decoder:
                     continue
             # Slot 2: note or REST, within the musician's and the 16-instrument limits.
             check_cancel()
-            logits = self._head(hidden[index], vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE)
-            masks = []
-            for row, _ in writing:
-                cap = instrument_cap_mask(row.instruments)
-                masks.append(base_note_mask if cap is None else base_note_mask & cap.to(self.device))
-            allowed = torch.stack(masks)
-            if rhythm is not None:
-                allowed[:, -1] = False  # every slot of a fixed rhythm gets a note, never a REST
-            logits = logits.masked_fill(~allowed, -math.inf)
-            if pitches is not None:
+            if pitches is not None:  # the notes are given: nothing to compute
                 notes = [self._next_forced_note(row, relative + row.offset, pitches) for row, relative in writing]
             else:
+                logits = self._head(hidden[index], vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE)
+                masks = []
+                for row, _ in writing:
+                    cap = instrument_cap_mask(row.instruments)
+                    masks.append(base_note_mask if cap is None else base_note_mask & cap.to(self.device))
+                allowed = torch.stack(masks)
+                if rhythm is not None:
+                    allowed[:, -1] = False  # every slot of a fixed rhythm gets a note, never a REST
+                logits = logits.masked_fill(~allowed, -math.inf)
                 notes = sample(logits, sampling, [r.generator for r, _ in writing])
             for (row, relative), duration, note in zip(writing, durations, notes):
                 row.sampled += 2
