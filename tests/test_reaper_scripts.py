@@ -459,3 +459,22 @@ def test_the_jsfx_declares_the_four_options():
     names = sliders[0][5].split(",")
     assert len(names) == 130 and names[0] == "Any instrument" and names[34] == "33 Electric Bass (finger)"
     assert names[129] == "Drums"
+
+
+def test_the_lua_gm_table_matches_the_python_one(tmp_path):
+    """The instrument names exist in Python, JS and Lua; the Lua copy must not drift (the JS one is checked too)."""
+    from bridge.amt.gm import instrument_name
+
+    lua = need_lua()
+    script = tmp_path / "names.lua"
+    script.write_text(
+        f'local F = dofile({json.dumps(str(ROOT / "tests" / "reaper" / "fake_reaper.lua"))})\n'
+        "F.install()\n"
+        "F.load({ tempo = { { qn = 0, bpm = 120, num = 4, den = 4 } }, tracks = {} })\n"
+        f'local L = dofile({json.dumps(str(SCRIPTS / "midi-llm_lib.lua"))})\n'
+        "for i = 0, 128 do print(L.instrument_name(i)) end\n"
+    )
+    done = subprocess.run([lua, str(script)], capture_output=True, text=True, timeout=30,
+                          env=dict(ENV, TMPDIR=str(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [instrument_name(i) for i in range(129)]
