@@ -37,7 +37,8 @@ def _add_optional_commands(commands: argparse._SubParsersAction) -> None:
     """Commands of later modules, registered when they are present."""
     import importlib
 
-    for module_name in ("bridge.cli_engine", "bridge.cli_serve", "bridge.cli_request", "bridge.cli_play"):
+    for module_name in ("bridge.cli_engine", "bridge.cli_serve", "bridge.cli_request", "bridge.cli_play",
+                        "bridge.cli_doctor"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
