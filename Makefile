@@ -8,14 +8,10 @@ ARGS ?=
 
 .PHONY: run test lint bench clean venv system-deps
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# CPU build of torch from a pinned version first, so no multi-GB CUDA build is pulled.
-	# On a machine with a GPU, install the torch build you want before `make run`.
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "torch==$${TORCH_VERSION:-2.13.0}"
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+$(STAMP): pyproject.toml scripts/setup.py
+	# The install steps live in scripts/setup.py (Windows users run it directly): .venv, pip,
+	# torch==$${TORCH_VERSION:-2.13.0} first so no multi-GB CUDA build is pulled, then the project.
+	$(PYTHON) scripts/setup.py --venv $(VENV)
 
 venv: $(STAMP)
 
