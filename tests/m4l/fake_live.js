@@ -7,12 +7,32 @@
 // removing an unknown note id, a note without pitch/start_time/duration), refuses the Live 10
 // note protocol, and records every call so tests can count them and check that writes happen
 // inside one deferred Task and never while the script loads.
+//
+// Live's documented semantics that it models (Live Object Model, Clip):
+// - start_marker / end_marker are independent of the loop state; loop_start / loop_end are the
+//   loop brace of a looped clip and, for an unlooped clip, the clip's start and end (the
+//   markers); length is the loop length of a looped clip, else end_marker - start_marker. A
+//   marker or loop end cannot be set at or before its start (and the reverse).
+// - arrangement clips live in a track's arrangement_clips, have no clip slot and no scene,
+//   is_arrangement_clip 1, start_time / end_time in song beats (the arrangement length may
+//   exceed a looped clip's loop: it plays the loop again); playback starts at start_marker.
+// - notes carry note_id, pitch, start_time, duration, velocity, mute, probability,
+//   velocity_deviation, release_velocity; add_new_notes gives new ids (and returns them),
+//   remove_notes_by_id removes exactly those ids, apply_note_modifications changes existing
+//   notes in place (same ids) and knows no other ids; a duplicated clip's notes are new notes.
+// - the dictionaries Max hands to and from Live hold numbers as 64-bit doubles: a position of
+//   1/3 beat comes back as the very double that went in, never rounded.
 "use strict";
 
 const LIVE10_NOTE_API = new Set([
     "select_all_notes", "deselect_all_notes", "replace_selected_notes", "get_selected_notes", "get_notes",
     "set_notes", "notes", "note", "done", "remove_notes",
 ]);
+
+// The note fields of get_*_notes_extended, and those apply_note_modifications may change.
+const NOTE_FIELDS = ["note_id", "pitch", "start_time", "duration", "velocity", "mute", "probability",
+    "velocity_deviation", "release_velocity"];
+const MODIFIABLE = new Set(NOTE_FIELDS.slice(1));
 
 const WRITE_CALLS = new Set([
     "create_clip", "delete_clip", "duplicate_clip_to", "add_new_notes", "remove_notes_by_id",
@@ -33,7 +53,9 @@ class FakeLive {
      *        tracks: [{name, midi, devices: [class names], slots: [clip spec | null],
      *                  arrangement: [clip spec]}]}
      * clip spec: {name, length, looping, loopStart, loopEnd, startMarker, endMarker,
-     *             startTime (arrangement), notes: [{pitch, start_time, duration, velocity, mute}],
+     *             startTime, arrangementLength (arrangement; default: the clip's length),
+     *             notes: [{pitch, start_time, duration, velocity, mute, probability,
+     *                      velocity_deviation, release_velocity}],
      *             selected: [indexes of selected notes]}
      */
     constructor(spec) {
@@ -96,8 +118,12 @@ class FakeLive {
             name: spec.name ?? "clip", looping: spec.looping ?? true,
             loop_start: spec.loopStart ?? 0, loop_end: spec.loopEnd ?? length,
             start_marker: spec.startMarker ?? 0, end_marker: spec.endMarker ?? length,
-            start_time: spec.startTime ?? 0, notes: [], selected: new Set(),
+            start_time: spec.startTime ?? 0, arrangement_length: spec.arrangementLength ?? null,
+            notes: [], selected: new Set(),
         };
+        if (!(clip.loop_end > clip.loop_start) || !(clip.end_marker > clip.start_marker)) {
+            throw new Error(`clip spec with an empty loop or markers: ${JSON.stringify(spec)}`);
+        }
         for (const note of spec.notes || []) {
             clip.notes.push(this.makeNote(note));
         }
@@ -116,19 +142,70 @@ class FakeLive {
         if (note.pitch < 0 || note.pitch > 127 || note.duration <= 0) {
             throw new Error(`add_new_notes: invalid note ${JSON.stringify(note)}`);
         }
-        const velocity = note.velocity ?? 100;
-        if (velocity < 0 || velocity > 127) {
-            throw new Error(`add_new_notes: velocity ${velocity} out of 0..127`);
-        }
-        return {
+        const made = {
             note_id: this.nextNoteId++, pitch: note.pitch, start_time: note.start_time, duration: note.duration,
-            velocity, mute: note.mute ? 1 : 0, probability: note.probability ?? 1,
+            velocity: note.velocity ?? 100, mute: note.mute ? 1 : 0, probability: note.probability ?? 1,
             velocity_deviation: note.velocity_deviation ?? 0, release_velocity: note.release_velocity ?? 64,
         };
+        this.checkNoteValues(made, "add_new_notes");
+        return made;
+    }
+
+    checkNoteValues(note, where) {
+        const ranges = {velocity: [0, 127], probability: [0, 1], velocity_deviation: [-127, 127],
+            release_velocity: [0, 127], pitch: [0, 127]};
+        for (const [key, [low, high]] of Object.entries(ranges)) {
+            if (typeof note[key] !== "number" || !(note[key] >= low && note[key] <= high)) {
+                throw new Error(`${where}: ${key} ${note[key]} out of ${low}..${high}`);
+            }
+        }
+        if (!(note.duration > 0) || !Number.isFinite(note.start_time)) {
+            throw new Error(`${where}: invalid note ${JSON.stringify(note)}`);
+        }
+    }
+
+    // ----- what the user does in Live while the device waits (not LiveAPI calls) --------------
+
+    userAddNote(clip, note) {
+        const made = this.makeNote(note);
+        clip.notes.push(made);
+        return made;
+    }
+
+    userEditNote(clip, noteId, changes) {
+        const note = clip.notes.find((n) => n.note_id === noteId);
+        if (!note) {
+            throw new Error(`userEditNote: no note ${noteId}`);
+        }
+        Object.assign(note, changes);
+        return note;
+    }
+
+    userDeleteNote(clip, noteId) {
+        clip.notes = clip.notes.filter((n) => n.note_id !== noteId);
+    }
+
+    // Every clip of the set: session clips and arrangement clips, with where they are.
+    allClips() {
+        const found = [];
+        for (const track of this.tracks) {
+            for (const slot of track.slots) {
+                if (slot.clip) {
+                    found.push(slot.clip);
+                }
+            }
+            found.push(...track.arrangement);
+        }
+        return found;
     }
 
     clipLength(clip) {
         return clip.looping ? clip.loop_end - clip.loop_start : clip.end_marker - clip.start_marker;
+    }
+
+    // How long an arrangement clip lasts in the arrangement (a looped clip may play its loop again).
+    arrangementLength(clip) {
+        return clip.arrangement_length ?? this.clipLength(clip);
     }
 
     // ----- paths --------------------------------------------------------------------------
@@ -303,15 +380,17 @@ class FakeLive {
         case "slot":
             return {has_clip: obj.clip ? 1 : 0}[property];
         case "clip": {
+            // Unlooped, loop_start and loop_end are the clip's start and end: its markers.
             const values = {
                 name: obj.name, length: this.clipLength(obj), looping: obj.looping ? 1 : 0,
-                loop_start: obj.loop_start, loop_end: obj.loop_end, start_marker: obj.start_marker,
+                loop_start: obj.looping ? obj.loop_start : obj.start_marker,
+                loop_end: obj.looping ? obj.loop_end : obj.end_marker, start_marker: obj.start_marker,
                 end_marker: obj.end_marker, is_midi_clip: 1, is_audio_clip: 0,
                 is_arrangement_clip: obj.arrangementTrack ? 1 : 0,
             };
             if (obj.arrangementTrack) {
                 values.start_time = obj.start_time;
-                values.end_time = obj.start_time + this.clipLength(obj);
+                values.end_time = obj.start_time + this.arrangementLength(obj);
             }
             return values[property];
         }
@@ -331,10 +410,16 @@ class FakeLive {
             if (typeof value !== "number" || !Number.isFinite(value)) {
                 throw new Error(`set ${property}: ${value} is not a number`);
             }
-            obj[property] = value;
+            // Unlooped, the loop brace is the clip's start and end: setting it moves the markers.
+            const key = obj.looping ? property : {loop_start: "start_marker", loop_end: "end_marker"}[property] ?? property;
+            const previous = obj[key];
+            obj[key] = value;
             if (obj.loop_end <= obj.loop_start || obj.end_marker <= obj.start_marker) {
-                throw new Error(`set ${property} ${value}: the loop or the markers would be empty`);
+                obj[key] = previous;
+                throw new Error(`set ${property} ${value}: cannot be set at or behind its other end`);
             }
+        } else if (obj.kind === "clip" && property === "looping") {
+            obj.looping = value ? true : false;
         } else if (obj.kind === "clip" && property === "name") {
             obj.name = String(value);
         } else {
@@ -435,7 +520,12 @@ class FakeLive {
             if (args.length !== 1 || !dict || !Array.isArray(dict.notes)) {
                 throw new Error("add_new_notes takes one dictionary {notes: [...]}");
             }
-            const made = dict.notes.map((n) => this.makeNote(n));
+            for (const note of dict.notes) {
+                if (note.note_id !== undefined) {
+                    throw new Error("add_new_notes: new notes get their ids from Live (no note_id)");
+                }
+            }
+            const made = dict.notes.map((n) => this.makeNote(maxDict(n)));
             obj.notes.push(...made);
             return made.map((n) => n.note_id);
         }
@@ -450,12 +540,27 @@ class FakeLive {
             return [];
         }
         case "clip.apply_note_modifications": {
-            for (const change of args[0].notes) {
+            // Existing notes change in place and keep their ids; an unknown id is refused.
+            const dict = args[0];
+            if (args.length !== 1 || !dict || !Array.isArray(dict.notes)) {
+                throw new Error("apply_note_modifications takes one dictionary {notes: [...]}");
+            }
+            const changed = dict.notes.map((change) => {
                 const note = obj.notes.find((n) => n.note_id === change.note_id);
                 if (!note) {
-                    throw new Error(`apply_note_modifications: no note with id ${change.note_id}`);
+                    throw new Error(`apply_note_modifications: no note with id ${change.note_id} in this clip`);
                 }
-                Object.assign(note, change);
+                for (const key of Object.keys(change)) {
+                    if (key !== "note_id" && !MODIFIABLE.has(key)) {
+                        throw new Error(`apply_note_modifications: unknown note field ${key}`);
+                    }
+                }
+                const next = {...note, ...maxDict(change), note_id: note.note_id, mute: (change.mute ?? note.mute) ? 1 : 0};
+                this.checkNoteValues(next, "apply_note_modifications");
+                return [note, next];
+            });
+            for (const [note, next] of changed) {
+                Object.assign(note, next);
             }
             return [];
         }
@@ -465,4 +570,14 @@ class FakeLive {
     }
 }
 
-module.exports = {FakeLive};
+// A JavaScript object as a Max Dict holds it: numbers stay 64-bit doubles, true/false become
+// 1/0, nothing is rounded.
+function maxDict(value) {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) {
+        out[key] = typeof item === "boolean" ? (item ? 1 : 0) : item;
+    }
+    return out;
+}
+
+module.exports = {FakeLive, NOTE_FIELDS};
