@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ import mido
 
 from bridge.amt import vocab
 from bridge.amt.gm import instrument_name
+from bridge.amt.midi_stream import Matching, Placed, match_notes, seconds_along, timeline
 from bridge.amt.notes import DEFAULT_VELOCITY, Note, seconds_to_ticks
 from bridge.amt.tempo import TempoChange, TempoMap, TimeSignature
 
@@ -49,6 +50,12 @@ class MidiContent:
     unclosed_notes: int = 0
     unmatched_note_offs: int = 0
     warnings: list[str] = field(default_factory=list)
+    midi: mido.MidiFile | None = field(default=None, repr=False, compare=False)
+    """The parsed file itself (None for content that did not come from a file)."""
+    placed: list[Placed] = field(default_factory=list, repr=False, compare=False)
+    """Every message of the file in playback order; ``matching`` indexes into it."""
+    matching: Matching | None = field(default=None, repr=False, compare=False)
+    """Where each note's note-on and note-off are: ``matching.notes[i]`` is ``notes[i]``."""
 
     @property
     def end_seconds(self) -> float:
@@ -74,100 +81,73 @@ def _open(source: str | os.PathLike[str] | bytes) -> mido.MidiFile:
 
 
 def read_midi(source: str | os.PathLike[str] | bytes) -> MidiContent:
-    """Read a standard MIDI file (path or bytes) into events and notes."""
+    """Read a standard MIDI file (path or bytes) into events and notes.
+
+    The parsed file and where each note's note-on and note-off sit are kept in
+    the result, so that a merged file can be written from the file itself.
+    """
     midi = _open(source)
     if midi.type == 2:
         raise MidiFileError("type 2 MIDI files (independent patterns) have no single timeline; save as type 0 or 1")
     if midi.ticks_per_beat <= 0:
         raise MidiFileError(f"ticks per beat {midi.ticks_per_beat} is not usable (SMPTE timing is not supported)")
     tpb = midi.ticks_per_beat
+    if any(message.time < 0 for track in midi.tracks for message in track):
+        raise MidiFileError("not a readable standard MIDI file (negative delta time)")
 
-    events: list[vocab.Event] = []
-    onsets: list[tuple[int, float]] = []  # (MIDI tick, seconds) of each event, same order
-    offsets: list[tuple[int, float] | None] = []
-    open_notes: dict[tuple[int, int, int], deque[int]] = defaultdict(deque)
-    programs: dict[int, int] = defaultdict(int)
+    placed = timeline(midi.tracks)
     tempo_changes: list[TempoChange] = [TempoChange(0.0, 60_000_000 / DEFAULT_MIDI_TEMPO)]
     signature: TimeSignature | None = None
-    unmatched = 0
-    seconds = 0.0
-    tick = 0
-    try:
-        # mido's own iteration yields delta seconds (tempo honoured); the merged
-        # track in the same order gives the delta ticks for beat positions.
-        for timed, raw in zip(midi, mido.merge_tracks(midi.tracks)):
-            if timed.time < 0:
-                raise MidiFileError("negative delta time")
-            seconds += timed.time
-            tick += raw.time
-            kind = timed.type
-            if kind == "program_change":
-                programs[timed.channel] = timed.program
-            elif kind == "note_on" or kind == "note_off":
-                instrument = vocab.DRUMS if timed.channel == vocab.DRUM_CHANNEL else programs[timed.channel]
-                key = (instrument, timed.note, timed.channel)
-                if kind == "note_on" and timed.velocity > 0:
-                    open_notes[key].append(len(events))
-                    events.append(
-                        vocab.Event(seconds_to_ticks(seconds), -1, instrument, timed.note, timed.velocity)
-                    )
-                    onsets.append((tick, seconds))
-                    offsets.append(None)
-                elif open_notes[key]:
-                    index = open_notes[key].popleft()
-                    onset_seconds = onsets[index][1]
-                    duration = seconds_to_ticks(seconds - onset_seconds)
-                    events[index] = events[index]._replace(duration=duration)
-                    offsets[index] = (tick, seconds)
-                else:
-                    unmatched += 1
-            elif kind == "set_tempo":
-                if timed.tempo <= 0:
-                    raise MidiFileError("set_tempo of 0 microseconds per beat is not a tempo")
-                tempo_changes.append(TempoChange(tick / tpb, 60_000_000 / timed.tempo))
-            elif kind == "time_signature" and signature is None:
-                try:
-                    signature = TimeSignature(timed.numerator, timed.denominator)
-                except ValueError:
-                    signature = None
-    except MidiFileError:
-        raise
-    except (ValueError, TypeError, KeyError) as error:
-        raise MidiFileError(f"not a readable standard MIDI file ({error})") from None
+    for item in placed:
+        message = item.message
+        if message.type == "set_tempo":
+            if message.tempo <= 0:
+                raise MidiFileError("set_tempo of 0 microseconds per beat is not a tempo")
+            tempo_changes.append(TempoChange(item.tick / tpb, 60_000_000 / message.tempo))
+        elif message.type == "time_signature" and signature is None:
+            try:
+                signature = TimeSignature(message.numerator, message.denominator)
+            except ValueError:
+                signature = None
+    seconds = seconds_along(placed, tpb, DEFAULT_MIDI_TEMPO)
+    matching = match_notes([item.message for item in placed])
 
     try:
         tempo = TempoMap(tuple(tempo_changes))
     except ValueError as error:
         raise MidiFileError(f"unsupported tempo in file ({error})") from None
-    unclosed = sum(len(q) for q in open_notes.values())
-    capped_events: list[vocab.Event] = []
+    events: list[vocab.Event] = []
     notes: list[Note] = []
-    for event, (on_tick, on_seconds), off in zip(events, onsets, offsets):
-        duration = vocab.DEFAULT_UNCLOSED_DURATION if event.duration == -1 else event.duration
-        capped_events.append(event._replace(duration=min(duration, vocab.MAX_DURATION - 1)))
-        start = on_tick / tpb
-        if off is None:
+    for matched in matching.notes:
+        on_seconds = seconds[matched.on]
+        if matched.off is None:
+            duration = vocab.DEFAULT_UNCLOSED_DURATION
             end = tempo.seconds_to_beats(on_seconds + vocab.DEFAULT_UNCLOSED_DURATION / vocab.TICKS_PER_SECOND)
         else:
-            end = off[0] / tpb
-        channel = vocab.DRUM_CHANNEL if event.instrument == vocab.DRUMS else None
+            duration = seconds_to_ticks(seconds[matched.off] - on_seconds)
+            end = placed[matched.off].tick / tpb
+        events.append(vocab.Event(seconds_to_ticks(on_seconds), min(duration, vocab.MAX_DURATION - 1),
+                                  matched.instrument, matched.pitch, matched.velocity))
+        start = placed[matched.on].tick / tpb
+        channel = vocab.DRUM_CHANNEL if matched.instrument == vocab.DRUMS else None
         notes.append(
             Note(
-                pitch=event.pitch,
+                pitch=matched.pitch,
                 start=start,
                 duration=max(0.0, end - start),
-                velocity=event.velocity or DEFAULT_VELOCITY,
-                instrument=event.instrument,
+                velocity=matched.velocity or DEFAULT_VELOCITY,
+                instrument=matched.instrument,
                 channel=channel,
             )
         )
+    unclosed, unmatched = matching.unclosed, len(matching.unmatched_offs)
     warnings = []
     if unclosed:
         warnings.append(f"{unclosed} note(s) never ended; they last 250 ms")
     if unmatched:
         warnings.append(f"{unmatched} note-off(s) without a matching note-on were ignored")
     return MidiContent(
-        events=capped_events,
+        events=events,
         notes=notes,
         tempo=tempo,
         time_signature=signature or TimeSignature(),
@@ -175,6 +155,9 @@ def read_midi(source: str | os.PathLike[str] | bytes) -> MidiContent:
         unclosed_notes=unclosed,
         unmatched_note_offs=unmatched,
         warnings=warnings,
+        midi=midi,
+        placed=placed,
+        matching=matching,
     )
 
 
