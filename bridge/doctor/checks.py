@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridge.hub import download_command, is_offline
+
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 MIN_PYTHON = (3, 10)
 PINNED_TORCH = "2.13.0"
@@ -84,18 +86,6 @@ def _memory_gib() -> float | None:
         return None
 
 
-def _offline(config_offline: bool, environ: Mapping[str, str]) -> bool:
-    return config_offline or environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _download_command(model_id: str) -> str:
-    """A download command that works as printed: the ``hf`` next to this Python, else the module."""
-    hf = Path(sys.executable).with_name("hf.exe" if os.name == "nt" else "hf")
-    if hf.exists():
-        return f"{hf} download {model_id}"
-    return f'{sys.executable} -c "import huggingface_hub; huggingface_hub.snapshot_download(\'{model_id}\')"'
-
-
 def check_model(model: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Finding:
     """Is the configured model there (a local directory, or the hub id in the cache), and how big."""
     model_id = str(model["id"])
@@ -116,12 +106,12 @@ def check_model(model: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
     cached = _cached_size(model_id, model.get("cache_dir"))
     if cached:
         return Finding("model", OK, f"{model_id} is in the Hugging Face cache ({_size(cached)})")
-    if _offline(bool(model.get("offline")), environ):
+    if is_offline(bool(model.get("offline")), environ):
         return Finding("model", PROBLEM, f"{model_id} is not in the cache and offline mode is on.",
-                       f"on a machine with internet run: {_download_command(model_id)}")
+                       f"on a machine with internet run: {download_command(model_id)}")
     return Finding("model", NOTE, f"{model_id} is not in the cache yet: the daemon downloads it on its first "
                                   "start (about 2.5 GB for MIDI-LLM)",
-                   f"to fetch it now: {_download_command(model_id)}")
+                   f"to fetch it now: {download_command(model_id)}")
 
 
 def _cached_size(model_id: str, cache_dir: str | None) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.engine.profiles import ModelProfile, detect_profile
+from bridge.hub import download_command, is_offline
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,11 @@ def pick_dtype(device, requested: str = "auto"):
     return torch.float32
 
 
-def _offline(config_offline: bool) -> bool:
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
-    return config_offline or flag in ("1", "true", "yes", "on")
-
-
 def _missing_message(model_id: str, offline: bool, cache_dir: str | None, detail: str) -> str:
     where = f" in {cache_dir}" if cache_dir else " in the Hugging Face cache"
     how = (
-        f"download it once on a machine with internet: `hf download {model_id}` "
-        f"(or `huggingface-cli download {model_id}`), or set model.id in config.yaml to a local directory"
+        f"download it once on a machine with internet: `{download_command(model_id)}`, "
+        "or set model.id in config.yaml to a local directory"
     )
     state = "offline mode is on and the model is not" if offline else "the model could not be found or fetched"
     return f"cannot load model {model_id!r}: {state}{where}. To fix: {how}. ({detail})"
@@ -105,7 +101,7 @@ def load_model(
     source = str(Path(model_id).expanduser()) if is_local else model_id
     if not is_local and (model_id.startswith((".", "/", "~")) or os.sep in model_id.strip("/").replace("/", "", 1)):
         raise ModelLoadError(f"model directory {model_id!r} does not exist")
-    offline = _offline(offline)
+    offline = is_offline(offline)
     options: dict[str, Any] = {"cache_dir": cache_dir, "local_files_only": offline}
     if revision:
         options["revision"] = revision
