@@ -203,7 +203,8 @@ def test_generate_without_time_selection_writes_bars_at_the_edit_cursor(daemon, 
     assert document_in["tempo"] == 90 and document_in["tempo_changes"] == []
     assert flag(args, "--instruments") == "33"
     ccs = new["takes"][0]["ccs"]
-    assert ccs == [{"ppqpos": 0, "chanmsg": 0xC0, "chan": 0, "msg2": 33, "msg3": 0}]  # the bass program
+    assert ccs == [{"ppqpos": 0, "chanmsg": 0xC0, "chan": 0, "msg2": 33, "msg3": 0, "selected": False, "muted": False,
+                    "shape": 0, "beztension": 0}]  # the bass program
 
 
 @slow

@@ -13,7 +13,7 @@ local function main()
   local info, problem = L.midi_item(L.selected_item())
   if not info then return L.message(problem) end
   local options = L.track_options(info.track)
-  local notes = L.read_notes(info.take, info.origin_qn, options.instrument)
+  local notes = L.heard_notes(info, options.instrument)  -- a looped item: every repetition it plays
   local given = L.notes_json(notes, info.length)
   if #given == 0 then return L.message("The selected item has no notes to accompany.") end
 
@@ -56,9 +56,8 @@ local function main()
         local item = r.CreateNewMIDIItemInProj(track, pos, pos + len)
         local take = r.GetActiveTake(item)
         L.set_take_name(take, "MIDI-LLM: " .. L.instrument_name(instrument))
-        local plan = L.channel_plan({}, instrument, {})
-        L.insert_notes(take, L.place_notes(take, groups[instrument], origin_qn, plan, nil), plan, true)
-        r.MIDI_Sort(take)
+        L.write_result({ take = take, origin_qn = origin_qn, replaced = {}, notes = groups[instrument],
+                         plan = L.channel_plan({}, instrument, {}), program_at_zero = true })
         created[#created + 1] = item
       end
       r.SelectAllMediaItems(0, false)

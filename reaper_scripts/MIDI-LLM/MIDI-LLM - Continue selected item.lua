@@ -12,13 +12,18 @@ local function main()
   local info, options = L.item_for_action()
   if not info then return end
 
+  if info.loop then
+    return L.message("Continue writes after the item's end, but this item loops its source: notes written there " ..
+                     "would never play. To continue it, " .. L.LOOP_HINT)
+  end
+
   local prompt, bars = L.ask_prompt_and_count("MIDI-LLM: Continue selected item", "prompt_continue",
     "Bars to add", "bars", "Bars")
   if not prompt then return end
 
   local start_beat = info.length
-  local end_beat = start_beat + bars * L.bar_qn_at(info.pos + info.len)
-  local notes, programs = L.read_notes(info.take, info.origin_qn, options.instrument)
+  local end_beat = L.qn_after_bars(info.end_qn, bars) - info.origin_qn  -- REAPER's measures: meter changes count
+  local notes, programs = L.view_notes(info, options.instrument)
   local given = L.notes_json(notes, info.length)
   local input = L.song(info.origin_qn, info.origin_qn + end_beat)
   input.notes = given
@@ -32,17 +37,17 @@ local function main()
     if not (L.valid(item, "MediaItem*") and L.valid(take, "MediaItem_Take*")) then
       return L.message("The item was deleted while MIDI-LLM was writing.")
     end
-    local new_notes = L.result_notes(document)
     local last = math.max(end_beat, tonumber(document["end"]) or end_beat)
+    local report
     L.with_undo("Continue", function()
-      r.MIDI_SetItemExtents(item, origin_qn, origin_qn + last)
-      local kept = L.read_notes(take, origin_qn, 0)
-      local plan = L.channel_plan(notes, options.instrument, programs)
-      L.insert_notes(take, L.place_notes(take, new_notes, origin_qn, plan, kept), plan, false)
-      r.MIDI_Sort(take)
+      report = L.write_result({ take = take, origin_qn = origin_qn, replaced = {}, notes = L.result_notes(document),
+                                plan = L.channel_plan(notes, options.instrument, programs),
+                                prepare = function() r.MIDI_SetItemExtents(item, origin_qn, origin_qn + last) end })
       r.UpdateItemInProject(item)
     end)
-    if #new_notes == 0 then L.console("Continue: the model wrote no notes (the item was extended).") end
+    if report.empty then
+      L.message("Continue: the model wrote no notes, so the item was left as it was. Try again, or another prompt.")
+    end
   end })
 end
 

@@ -35,7 +35,7 @@ local function main()
     end
     L.set("bars", bars)
     start_time = r.GetCursorPosition()
-    end_time = L.qn_to_time(L.time_to_qn(start_time) + bars * L.bar_qn_at(start_time))
+    end_time = L.qn_to_time(L.qn_after_bars(L.time_to_qn(start_time), bars))  -- REAPER's measures
   end
 
   local origin_qn = L.time_to_qn(start_time)
@@ -50,16 +50,17 @@ local function main()
   L.request({ action = "generate", title = "Generate", input = input, flags = flags, on_done = function(document)
     if not L.valid(track, "MediaTrack*") then return L.message("The track was deleted while MIDI-LLM was writing.") end
     local notes = L.result_notes(document)
+    if #notes == 0 then
+      return L.message("Generate: the model wrote no notes, so no item was added. Try again, or another prompt.")
+    end
     L.with_undo("Generate", function()
       local item = r.CreateNewMIDIItemInProj(track, start_time, end_time)
       local take = r.GetActiveTake(item)
       L.set_take_name(take, "MIDI-LLM: " .. (prompt ~= "" and prompt or "generated"))
-      local plan = L.channel_plan({}, options.instrument, {})
-      L.insert_notes(take, L.place_notes(take, notes, origin_qn, plan, nil), plan, true)
-      r.MIDI_Sort(take)
+      L.write_result({ take = take, origin_qn = origin_qn, replaced = {}, notes = notes,
+                       plan = L.channel_plan({}, options.instrument, {}), program_at_zero = true })
       L.select_only(item)
     end)
-    if #notes == 0 then L.console("Generate: the model wrote no notes (an empty item was added).") end
   end })
 end
 

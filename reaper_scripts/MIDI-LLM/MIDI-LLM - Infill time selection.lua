@@ -22,13 +22,17 @@ local function main()
   local prompt = answers[1]
   L.set("prompt_infill", prompt)
 
-  local take, item, origin_qn = info.take, info.item, info.origin_qn
+  -- A looped item is rewritten in its source, where the selection falls in the loop: every repetition plays it.
+  local view, problem = L.view_for_span(info, from_ppq, to_ppq)
+  if not view then return L.message(problem) end
+  local take, item, origin_qn = view.take, view.item, view.origin_qn
   -- The span in the same terms as the notes (ticks -> beats), so "starts inside" means the same here and there.
-  local start_beat = L.beats_of_ppq(take, from_ppq, origin_qn)
-  local end_beat = L.beats_of_ppq(take, to_ppq, origin_qn)
-  local notes, programs = L.read_notes(take, origin_qn, options.instrument)
-  local input = L.song(origin_qn, info.end_qn)
-  input.notes = L.notes_json(notes, info.length)
+  local start_beat = L.beats_of_ppq(take, view.from_ppq + view.shift, origin_qn)
+  local end_beat = L.beats_of_ppq(take, view.to_ppq + view.shift, origin_qn)
+  local notes, programs = L.view_notes(view, options.instrument)
+  local replaced = L.notes_starting_in(notes, view.from_ppq, view.to_ppq)
+  local input = L.song(origin_qn, view.end_qn)
+  input.notes = L.notes_json(notes, view.length)
   local flags = { "--start-beat", L.num(start_beat), "--end-beat", L.num(end_beat) }
   if prompt ~= "" then flags[#flags + 1] = "--prompt" flags[#flags + 1] = prompt end
   L.instrument_flags(flags, options, notes)
@@ -38,18 +42,20 @@ local function main()
     if not (L.valid(item, "MediaItem*") and L.valid(take, "MediaItem_Take*")) then
       return L.message("The item was deleted while MIDI-LLM was writing.")
     end
-    local new_notes = L.result_notes(document)
-    local deleted
+    local report
     L.with_undo("Infill", function()
-      deleted = L.delete_notes_in(take, from_ppq, to_ppq)
-      local kept = L.read_notes(take, origin_qn, 0)
-      local plan = L.channel_plan(notes, options.instrument, programs)
-      L.insert_notes(take, L.place_notes(take, new_notes, origin_qn, plan, kept), plan, false)
-      r.MIDI_Sort(take)
+      report = L.write_result({ take = take, origin_qn = origin_qn, shift = view.shift, max_ppq = view.max_ppq,
+                                replaced = replaced, notes = L.result_notes(document),
+                                plan = L.channel_plan(notes, options.instrument, programs) })
     end)
-    if document.removed and deleted ~= document.removed then
-      L.console(string.format("Infill: %d notes replaced here, the daemon counted %d (the item changed meanwhile?).",
-                              deleted, document.removed))
+    if report.empty then
+      return L.message("Infill: the model wrote no notes, so nothing was replaced: the item is as it was. " ..
+                       "Try again, or another prompt.")
+    end
+    L.report_write("Infill", report)
+    if document.removed and report.removed + report.missing ~= document.removed then
+      L.console(string.format("Infill: %d notes replaced here, the daemon counted %d.", report.removed,
+                              document.removed))
     end
   end })
 end

@@ -109,6 +109,7 @@ M.DEFAULTS = {
   grid = "",                   -- e.g. 1/16, 1/8T, off; empty: the daemon's default
   seed = "",                   -- empty: random
   max_notes = "",
+  max_new_tokens = "",         -- a cap on the model's output ids per variation (not in the dialog)
   velocity = "",
   timeout = "600",             -- seconds the client waits for a result
   accompany_instruments = "",  -- e.g. "bass,drums" or "33,128"; empty: any
@@ -440,10 +441,19 @@ function M.time_signature_at(time)
   return num, den
 end
 
--- Quarter notes in one bar at this time.
-function M.bar_qn_at(time)
-  local num, den = M.time_signature_at(time)
-  return num * 4 / den
+-- The quarter note `bars` bars after qn, counted with REAPER's own measures, so
+-- that N bars are right across time signature changes and partial measures
+-- (a 4/4 bar then a 3/4 bar is 7 quarter notes, not 8). TimeMap_QNToMeasures
+-- numbers measures from 1, TimeMap_GetMeasureInfo from 0. From inside a bar,
+-- the end keeps the same distance into the target bar (at most its length).
+function M.qn_after_bars(qn, bars)
+  local measure, bar_start, bar_end = r.TimeMap_QNToMeasures(0, qn)
+  if bar_end and bar_end - qn < 1e-7 then  -- on the bar line (float noise below it)
+    measure, bar_start = measure + 1, bar_end
+  end
+  local offset = math.max(0, qn - bar_start)
+  local _, target_start, target_end = r.TimeMap_GetMeasureInfo(0, measure - 1 + bars)
+  return math.min(target_start + offset, target_end)
 end
 
 -- The tempo map from origin_qn on, as the client's JSON wants it: the bpm at
@@ -526,7 +536,39 @@ function M.selected_items()
   return items
 end
 
--- {item, take, track, pos, len, origin_qn, end_qn, length (beats)} of a MIDI item, or nil and a message.
+-- Ticks per source quarter note (REAPER's conversions include the take's playrate).
+local function take_ticks_per_source_qn(take, at_qn)
+  local rate = r.GetMediaItemTakeInfo_Value and r.GetMediaItemTakeInfo_Value(take, "D_PLAYRATE") or 1
+  if not rate or rate <= 0 then rate = 1 end
+  return (r.MIDI_GetPPQPosFromProjQN(take, at_qn + 1) - r.MIDI_GetPPQPosFromProjQN(take, at_qn)) / rate
+end
+
+-- The length of the take's source in ticks, or nil when REAPER does not say.
+function M.source_length_ppq(take, at_qn)
+  if not (r.GetMediaItemTake_Source and r.GetMediaSourceLength) then return nil end
+  local length, is_qn = r.GetMediaSourceLength(r.GetMediaItemTake_Source(take))
+  if not length or length <= 0 then return nil end
+  if is_qn then return length * take_ticks_per_source_qn(take, at_qn) end
+  local zero = r.MIDI_GetProjTimeFromPPQPos(take, 0)
+  return r.MIDI_GetPPQPosFromProjTime(take, zero + length)
+end
+
+-- How the item plays its source. REAPER's tick conversions are linear: in a
+-- looped item (B_LOOPSRC) the source's tick p also sounds at p + k * length
+-- for each repetition k, and a tick at or past the source's length is never
+-- heard. nil when the item plays its source once (no repetition inside it).
+function M.item_loop(item, take, pos, len)
+  if r.GetMediaItemInfo_Value(item, "B_LOOPSRC") < 0.5 then return nil end
+  local start_qn = M.time_to_qn(pos)
+  local length = M.source_length_ppq(take, start_qn)
+  if not length then return nil end
+  local first = r.MIDI_GetPPQPosFromProjTime(take, pos)
+  local last = r.MIDI_GetPPQPosFromProjTime(take, pos + len)
+  if first > -0.5 and last < length + 0.5 then return nil end
+  return { length = length, first_ppq = first, last_ppq = last }
+end
+
+-- {item, take, track, pos, len, origin_qn, end_qn, length (beats), loop} of a MIDI item, or nil and a message.
 function M.midi_item(item)
   if not item then return nil, "Select a MIDI item first." end
   local take = r.GetActiveTake(item)
@@ -536,7 +578,44 @@ function M.midi_item(item)
   local origin_qn = M.time_to_qn(pos)
   local end_qn = M.time_to_qn(pos + len)
   return { item = item, take = take, track = r.GetMediaItem_Track(item), pos = pos, len = len,
-           origin_qn = origin_qn, end_qn = end_qn, length = end_qn - origin_qn }
+           origin_qn = origin_qn, end_qn = end_qn, length = end_qn - origin_qn,
+           loop = M.item_loop(item, take, pos, len), shift = 0 }
+end
+
+M.LOOP_HINT = "turn off \"Loop source\" in the item's properties to work on the item as one long part."
+
+-- The item as one repetition of its looped source, the one holding ticks
+-- [from_ppq, to_ppq) of the take: writing there changes every repetition,
+-- which is what the user hears. nil and a message when the range crosses the
+-- loop point (it would fall in two places of the source).
+function M.loop_view(info, from_ppq, to_ppq)
+  local length = info.loop.length
+  local k = math.floor(from_ppq / length + 1e-9)
+  if to_ppq > (k + 1) * length + 0.5 then
+    return nil, "The time selection crosses the loop point of the looped item: its source repeats every " ..
+      string.format("%.4g", (r.MIDI_GetProjQNFromPPQPos(info.take, length) - r.MIDI_GetProjQNFromPPQPos(info.take, 0))) ..
+      " quarter notes, and a rewrite there would land in two places of the source.\n\n" ..
+      "Select a range inside one repetition, or " .. M.LOOP_HINT
+  end
+  local view = {}
+  for key, value in pairs(info) do view[key] = value end
+  view.shift = k * length
+  view.origin_qn = r.MIDI_GetProjQNFromPPQPos(info.take, view.shift)
+  view.end_qn = r.MIDI_GetProjQNFromPPQPos(info.take, view.shift + length)
+  view.length = view.end_qn - view.origin_qn
+  view.max_ppq = length
+  view.from_ppq, view.to_ppq = from_ppq - view.shift, to_ppq - view.shift
+  return view
+end
+
+-- The view of the item an action that rewrites ticks [from_ppq, to_ppq) works in:
+-- the item itself, or (looped) the repetition that holds the range.
+function M.view_for_span(info, from_ppq, to_ppq)
+  if info.loop then return M.loop_view(info, from_ppq, to_ppq) end
+  local view = {}
+  for key, value in pairs(info) do view[key] = value end
+  view.from_ppq, view.to_ppq = from_ppq, to_ppq
+  return view
 end
 
 -- First program change per channel in the take.
@@ -552,23 +631,45 @@ end
 
 -- Every note of the take with its ticks and its position in beats from the origin.
 -- instrument: the track's, else drums on channel 10, else the channel's program change, else 0.
-function M.read_notes(take, origin_qn, track_instrument)
+-- shifts: the tick offsets at which the source sounds (default {0}; a looped
+-- item's repetitions); a looped source's notes at or past its end never sound.
+function M.read_notes(take, origin_qn, track_instrument, shifts, source_length)
   local programs = M.take_programs(take)
   local notes = {}
   local _, count = r.MIDI_CountEvts(take)
   for i = 0, (count or 0) - 1 do
     local ok, selected, muted, startppq, endppq, chan, pitch, vel = r.MIDI_GetNote(take, i)
-    if ok then
-      local start = M.beats_of_ppq(take, startppq, origin_qn)
-      local stop = M.beats_of_ppq(take, endppq, origin_qn)
+    if ok and not (source_length and startppq >= source_length) then
       local instrument = track_instrument
       if instrument == nil then instrument = (chan == 9) and M.DRUMS or programs[chan] or 0 end
-      notes[#notes + 1] = { index = i, selected = selected, muted = muted, startppq = startppq, endppq = endppq,
-                            chan = chan, pitch = pitch, vel = vel, start = start,
-                            duration = math.max(0, stop - start), instrument = instrument }
+      for _, shift in ipairs(shifts or { 0 }) do
+        local stop_ppq = source_length and math.min(endppq, source_length) or endppq
+        local start = M.beats_of_ppq(take, startppq + shift, origin_qn)
+        local stop = M.beats_of_ppq(take, stop_ppq + shift, origin_qn)
+        notes[#notes + 1] = { index = i, selected = selected, muted = muted, startppq = startppq, endppq = endppq,
+                              chan = chan, pitch = pitch, vel = vel, start = start,
+                              duration = math.max(0, stop - start), instrument = instrument }
+      end
     end
   end
   return notes, programs
+end
+
+-- The notes of a view (M.midi_item, M.view_for_span): a looped item's view
+-- holds its source once, at the repetition the view is; M.heard_notes holds
+-- every repetition the item plays.
+function M.view_notes(view, track_instrument)
+  local length = view.loop and view.loop.length
+  return M.read_notes(view.take, view.origin_qn, track_instrument, { view.shift or 0 }, length)
+end
+
+function M.heard_notes(info, track_instrument)
+  if not info.loop then return M.view_notes(info, track_instrument) end
+  local shifts, length = {}, info.loop.length
+  for k = math.floor(info.loop.first_ppq / length), math.floor((info.loop.last_ppq - 1) / length) do
+    shifts[#shifts + 1] = k * length
+  end
+  return M.read_notes(info.take, info.origin_qn, track_instrument, shifts, length)
 end
 
 -- The notes the item plays (starting inside it), as the client's JSON notes.
@@ -644,11 +745,15 @@ end
 -- resolved against the notes that stay (those are never touched: a new note
 -- that would start while one sounds is dropped, one that would run into the
 -- next is shortened) and among themselves.
-function M.place_notes(take, notes, origin_qn, plan, kept)
+-- shift: ticks to take off (a looped item's repetition); max_ppq: the source's
+-- length in a looped item (a note cannot sound past it).
+function M.place_notes(take, notes, origin_qn, plan, kept, shift, max_ppq)
   local placed = {}
+  shift = shift or 0
   for _, n in ipairs(notes) do
-    local s = M.ppq_of_beats(take, n.start, origin_qn)
-    local e = M.ppq_of_beats(take, n.start + (n.duration or 0), origin_qn)
+    local s = M.ppq_of_beats(take, n.start, origin_qn) - shift
+    local e = M.ppq_of_beats(take, n.start + (n.duration or 0), origin_qn) - shift
+    if max_ppq then e = math.min(e, math.floor(max_ppq)) end
     if e <= s then e = s + 1 end
     local vel = math.max(1, math.min(127, math.floor((n.velocity or 100) + 0.5)))
     placed[#placed + 1] = { startppq = s, endppq = e, chan = plan.channel(n), pitch = n.pitch, vel = vel,
@@ -660,7 +765,7 @@ function M.place_notes(take, notes, origin_qn, plan, kept)
   end)
   local out, last = {}, {}
   for _, p in ipairs(placed) do
-    local keep = true
+    local keep = not (max_ppq and (p.startppq < 0 or p.startppq >= max_ppq))
     for _, k in ipairs(kept or {}) do
       if k.chan == p.chan and k.pitch == p.pitch then
         if k.startppq <= p.startppq and p.startppq < k.endppq then keep = false break end
@@ -680,42 +785,146 @@ function M.place_notes(take, notes, origin_qn, plan, kept)
   return out
 end
 
--- Insert placed notes (noSort; the caller sorts once) and the program changes
--- of new channels at the first note of each.
-function M.insert_notes(take, placed, plan, program_at_zero)
+---------------------------------------------------------------------------
+-- THE INVARIANT: the user's material is never lost.
+--
+-- After any outcome of a request (done, error, cancel, daemon down, empty
+-- result) every MIDI event of a take that the request did not replace is
+-- bit-identical: each note (start and end tick, pitch, velocity, channel,
+-- muted and selected flags), each CC, pitch bend, pedal and program change
+-- (tick, message, flags, shape), each text and sysex event. Only the notes
+-- that were sent as "replaced" may be removed, and only when a result that
+-- replaces them is written. Writing where material already exists adds notes
+-- (or makes a new take or item), it never deletes.
+--
+-- M.write_result is the only function that writes notes into a take, and it
+-- enforces this: nothing is removed for an empty result; the replaced notes
+-- are found again by value, so a note the user changed while the model wrote
+-- is no longer one of them and stays; afterwards the take is read back and
+-- compared with what it held, and any difference in a kept event raises an
+-- error, which M.with_undo answers by undoing the whole step.
+---------------------------------------------------------------------------
+
+local function number_key(x) return string.format("%.17g", x) end
+
+local function note_key(selected, muted, startppq, endppq, chan, pitch, vel)
+  return table.concat({ "note", number_key(startppq), number_key(endppq), chan, pitch, vel,
+                        tostring(muted and true or false), tostring(selected and true or false) }, "|")
+end
+
+-- Every event of the take as a count per exact value.
+function M.take_events(take)
+  local events = {}
+  local function add(key) events[key] = (events[key] or 0) + 1 end
+  local _, notes, ccs, texts = r.MIDI_CountEvts(take)
+  for i = 0, (notes or 0) - 1 do
+    local ok, selected, muted, startppq, endppq, chan, pitch, vel = r.MIDI_GetNote(take, i)
+    if ok then add(note_key(selected, muted, startppq, endppq, chan, pitch, vel)) end
+  end
+  for i = 0, (ccs or 0) - 1 do
+    local ok, selected, muted, ppqpos, chanmsg, chan, msg2, msg3 = r.MIDI_GetCC(take, i)
+    local shape, tension = 0, 0
+    if r.MIDI_GetCCShape then
+      local _, s, t = r.MIDI_GetCCShape(take, i)
+      shape, tension = s or 0, t or 0
+    end
+    if ok then
+      add(table.concat({ "cc", number_key(ppqpos), chanmsg, chan, msg2, msg3, tostring(muted), tostring(selected),
+                         shape, number_key(tension) }, "|"))
+    end
+  end
+  for i = 0, (texts or 0) - 1 do
+    local ok, selected, muted, ppqpos, kind, msg = r.MIDI_GetTextSysexEvt(take, i, false, false, 0, 0, "")
+    if ok then
+      add(table.concat({ "text", number_key(ppqpos), kind, tostring(muted), tostring(selected), msg }, "|"))
+    end
+  end
+  return events
+end
+
+-- The kept events that are no longer there exactly as they were (text for a message), or nil.
+local function lost_events(before, removed, after)
+  local lost = {}
+  for key, count in pairs(before) do
+    local kept = count - (removed[key] or 0)
+    if (after[key] or 0) < kept then lost[#lost + 1] = key:gsub("|", " ") end
+  end
+  if #lost == 0 then return nil end
+  table.sort(lost)
+  return table.concat(lost, "\n", 1, math.min(#lost, 5)) .. (#lost > 5 and "\n..." or "")
+end
+
+M.INVARIANT_ERROR = "MIDI-LLM stopped before changing your material"
+
+-- Write a result into a take. spec = {take, origin_qn, shift (ticks of a looped
+-- item's repetition), max_ppq (its source length), replaced = the note records
+-- (M.read_notes) sent as replaced, notes = the result's notes, plan
+-- (M.channel_plan), program_at_zero, prepare = optional function run before the
+-- first change (inside the same check)}. Returns {added, removed, missing
+-- (replaced notes the user changed meanwhile, kept), empty}.
+function M.write_result(spec)
+  local take = spec.take
+  if #(spec.notes or {}) == 0 then return { added = 0, removed = 0, missing = 0, empty = true } end
+  local before = M.take_events(take)
+  M.changed = true
+  if spec.prepare then spec.prepare() end
+  local wanted, missing = {}, 0
+  for _, n in ipairs(spec.replaced or {}) do
+    local key = note_key(n.selected, n.muted, n.startppq, n.endppq, n.chan, n.pitch, n.vel)
+    wanted[key] = (wanted[key] or 0) + 1
+    missing = missing + 1
+  end
+  local removed, removed_count = {}, 0
+  local _, count = r.MIDI_CountEvts(take)
+  for i = (count or 0) - 1, 0, -1 do  -- from the highest index down: the lower ones keep their index
+    local ok, selected, muted, startppq, endppq, chan, pitch, vel = r.MIDI_GetNote(take, i)
+    local key = ok and note_key(selected, muted, startppq, endppq, chan, pitch, vel)
+    if key and (wanted[key] or 0) > 0 then
+      r.MIDI_DeleteNote(take, i)
+      wanted[key] = wanted[key] - 1
+      removed[key] = (removed[key] or 0) + 1
+      removed_count, missing = removed_count + 1, missing - 1
+    end
+  end
+  local kept = M.read_notes(take, spec.origin_qn, 0)
+  local placed = M.place_notes(take, spec.notes, spec.origin_qn, spec.plan, kept, spec.shift, spec.max_ppq)
   local first = {}
   for _, p in ipairs(placed) do
     r.MIDI_InsertNote(take, false, p.muted, p.startppq, p.endppq, p.chan, p.pitch, p.vel, true)
     if first[p.chan] == nil or p.startppq < first[p.chan] then first[p.chan] = p.startppq end
   end
-  for chan, program in pairs(plan.new_programs) do
-    if program ~= M.DRUMS and (first[chan] or program_at_zero) then
-      local at = program_at_zero and 0 or first[chan]
-      r.MIDI_InsertCC(take, false, false, at, 0xC0, chan, program, 0)
+  for chan, program in pairs(spec.plan.new_programs) do
+    if program ~= M.DRUMS and (first[chan] or spec.program_at_zero) then
+      r.MIDI_InsertCC(take, false, false, spec.program_at_zero and 0 or first[chan], 0xC0, chan, program, 0)
     end
   end
-  return #placed
+  r.MIDI_Sort(take)
+  local lost = lost_events(before, removed, M.take_events(take))
+  if lost then
+    error(M.INVARIANT_ERROR .. ": these events would have changed:\n" .. lost, 0)
+  end
+  return { added = #placed, removed = removed_count, missing = missing, empty = #placed == 0 }
 end
 
--- Delete the notes starting in [from_ppq, to_ppq) that the daemon replaced
--- (muted ones stay, as the daemon keeps them), from the highest index down.
-function M.delete_notes_in(take, from_ppq, to_ppq)
-  local _, count = r.MIDI_CountEvts(take)
-  local deleted = 0
-  for i = count - 1, 0, -1 do
-    local ok, _, muted, startppq = r.MIDI_GetNote(take, i)
-    if ok and not muted and startppq >= from_ppq and startppq < to_ppq then
-      r.MIDI_DeleteNote(take, i)
-      deleted = deleted + 1
+-- The replaced notes of a span: those starting in [from_ppq, to_ppq) that are not muted (the daemon keeps
+-- muted notes as they are).
+function M.notes_starting_in(notes, from_ppq, to_ppq)
+  local out, seen = {}, {}
+  for _, n in ipairs(notes) do
+    if not n.muted and not seen[n.index] and n.startppq >= from_ppq and n.startppq < to_ppq then
+      out[#out + 1] = n
+      seen[n.index] = true
     end
   end
-  return deleted
+  return out
 end
 
-function M.delete_all_notes(take)
-  local _, count = r.MIDI_CountEvts(take)
-  for i = count - 1, 0, -1 do r.MIDI_DeleteNote(take, i) end
-  return count
+-- What a write did, for the console: the notes the user changed meanwhile are kept and said so.
+function M.report_write(title, report)
+  if report.missing > 0 then
+    M.console(string.format("%s: %d note(s) you changed while MIDI-LLM was writing were kept as you left them.",
+                            title, report.missing))
+  end
 end
 
 -- A new take of the item, a copy of source_take (Take: Duplicate active take).
@@ -926,6 +1135,7 @@ function M.model_flags(flags)
   add("--grid", "grid")
   add("--seed", "seed")
   add("--max-notes", "max_notes")
+  add("--max-new-tokens", "max_new_tokens")
   add("--velocity", "velocity")
   return flags
 end
@@ -963,6 +1173,10 @@ end
 -- console window on Windows). Going through a script file keeps every
 -- argument's quoting under our control whatever ExecProcess does with its
 -- command line.
+--
+-- files.wait_for (optional): a file to wait for before the command runs (up to
+-- M.STARTUP_SECONDS, or until files.wait_done exists): a cancel waits until the
+-- request it cancels has been sent, also when REAPER stopped the script first.
 function M.launch(args, files, secret)
   local lines = {}
   local quoted = {}
@@ -975,6 +1189,17 @@ function M.launch(args, files, secret)
     if secret and secret ~= "" then
       lines[#lines + 1] = 'set "MIDI_LLM_BRIDGE__OSC__SECRET=' .. secret:gsub('"', ""):gsub("%%", "%%%%") .. '"'
     end
+    if files.wait_for then
+      lines[#lines + 1] = "set /a waited=0"
+      lines[#lines + 1] = ":wait"
+      lines[#lines + 1] = "if exist " .. M.quote(files.wait_for) .. " goto go"
+      lines[#lines + 1] = "if exist " .. M.quote(files.wait_done) .. " goto go"
+      lines[#lines + 1] = "if %waited% GEQ " .. M.STARTUP_SECONDS .. " goto go"
+      lines[#lines + 1] = "set /a waited+=1"
+      lines[#lines + 1] = "ping -n 2 127.0.0.1 >NUL"
+      lines[#lines + 1] = "goto wait"
+      lines[#lines + 1] = ":go"
+    end
     lines[#lines + 1] = command .. " >" .. M.quote(files.stdout) .. " 2>" .. M.quote(files.stderr) .. " <NUL"
     -- Parentheses: "echo 1>file" would redirect handle 1 instead of writing "1".
     lines[#lines + 1] = "(echo %ERRORLEVEL%)>" .. M.quote(files.exit .. ".tmp")
@@ -985,6 +1210,11 @@ function M.launch(args, files, secret)
     lines[#lines + 1] = "#!/bin/sh"
     if secret and secret ~= "" then
       lines[#lines + 1] = "MIDI_LLM_BRIDGE__OSC__SECRET=" .. M.quote(secret) .. "; export MIDI_LLM_BRIDGE__OSC__SECRET"
+    end
+    if files.wait_for then
+      lines[#lines + 1] = "waited=0"
+      lines[#lines + 1] = "while [ ! -s " .. M.quote(files.wait_for) .. " ] && [ ! -f " .. M.quote(files.wait_done) ..
+        " ] && [ $waited -lt " .. (M.STARTUP_SECONDS * 10) .. " ]; do sleep 0.1; waited=$((waited + 1)); done"
     end
     lines[#lines + 1] = command .. " >" .. M.quote(files.stdout) .. " 2>" .. M.quote(files.stderr) .. " </dev/null"
     lines[#lines + 1] = "echo $? >" .. M.quote(files.exit .. ".tmp")
@@ -1145,8 +1375,10 @@ local function send_cancel(job)
   local args = { job.client, "request", "cancel", "--target", job.id, "--json", job.files.cancel_output,
                  "--progress-file", job.files.cancel_progress, "--timeout", "10" }
   daemon_flags(args)
+  -- The cancel waits (in its own script) for the request's first progress line ("sent"), so it also works
+  -- before this script has seen that line, and after REAPER has stopped this script.
   local files = { stdout = job.files.cancel_stdout, stderr = job.files.cancel_stderr, exit = job.files.cancel_exit,
-                  script = job.files.cancel_script }
+                  script = job.files.cancel_script, wait_for = job.files.progress, wait_done = job.files.exit }
   M.launch(args, files, M.get("secret"))
   job.cancel_sent = true
 end
@@ -1156,7 +1388,7 @@ function M.cancel(job)
   job.cancelling = true
   job.cancel_time = r.time_precise()
   job.status = "Cancelling..."
-  if job.sent then send_cancel(job) end
+  send_cancel(job)
 end
 
 local function on_error(job, code, message)
@@ -1190,7 +1422,6 @@ local function poll(job)
     job.next_check = now + 0.1
     local lines = read_lines(job.files.progress)
     describe_progress(job, lines)
-    if job.cancelling and job.sent and not job.cancel_sent then send_cancel(job) end
     local last = lines[#lines] or ""
     if last == "done" then
       local text = M.read_file(job.files.output)
@@ -1285,10 +1516,11 @@ function M.request(spec)
   job.launcher = M.launch(args, files, M.get("secret"))
   M.current = job
   ui_open(job)
+  -- REAPER may stop the script at any moment (the user's "terminate", closing the project), even before the
+  -- first poll: a job that has not finished is cancelled in the daemon whatever this script has seen of it.
   r.atexit(function()
     if not job.finished then
       M.cancel(job)
-      if job.sent and not job.cancel_sent then send_cancel(job) end
       ui_close(job)
     end
   end)
@@ -1300,12 +1532,23 @@ end
 -- Undo
 ---------------------------------------------------------------------------
 
+-- One undo step. When fn fails after it changed something (M.changed, set by
+-- M.write_result), the step is undone at once, so an error never leaves the
+-- project half written (see THE INVARIANT).
 function M.with_undo(name, fn)
+  M.changed = false
   r.Undo_BeginBlock2(0)
   r.PreventUIRefresh(1)
-  local ok, err = xpcall(fn, debug.traceback)
+  local ok, err = xpcall(fn, function(e)
+    if type(e) == "string" and e:find(M.INVARIANT_ERROR, 1, true) then return e end
+    return debug.traceback(e)
+  end)
   r.PreventUIRefresh(-1)
   r.Undo_EndBlock2(0, "MIDI-LLM: " .. name, -1)
+  if not ok and M.changed and r.Undo_CanUndo2 and r.Undo_CanUndo2(0) == "MIDI-LLM: " .. name then
+    r.Undo_DoUndo2(0)
+    err = tostring(err) .. "\n\nThe step was undone: the project is as it was."
+  end
   r.UpdateArrange()
   if not ok then error(err, 0) end
 end

@@ -74,10 +74,18 @@ local function segment_qn(m, dt)
   return dt * m.bpm / 60
 end
 
+-- Markers as a scenario gives them: {qn, bpm, num, den, linear}. A marker with
+-- num/den changes the time signature and (as in REAPER) starts a new measure
+-- there; the measure before it is cut short when the marker falls inside it
+-- (a partial measure). A marker without them changes only the tempo, and
+-- GetTempoTimeSigMarker reports -1/-1 for its time signature.
 function F.set_tempo(markers)
   table.sort(markers, function(a, b) return a.qn < b.qn end)
-  local num, den = 4, 4
+  local num, den, bpm = 4, 4, 120
   for i, m in ipairs(markers) do
+    m.bpm = m.bpm or bpm
+    bpm = m.bpm
+    m.sets_sig = (i == 1) or m.num ~= nil
     m.num = m.num or num
     m.den = m.den or den
     num, den = m.num, m.den
@@ -93,6 +101,25 @@ function F.set_tempo(markers)
     end
   end
   F.tempo = markers
+  -- Measure segments: from each time signature marker to the next one.
+  local segments = {}
+  for _, m in ipairs(markers) do
+    if m.sets_sig then segments[#segments + 1] = { qn = m.qn, num = m.num, den = m.den, bar = m.num * 4 / m.den } end
+  end
+  segments[1].qn = math.min(segments[1].qn, 0)
+  local first = 0
+  for i, seg in ipairs(segments) do
+    seg.first = first
+    local nxt = segments[i + 1]
+    if nxt then
+      seg.count = math.max(1, math.ceil((nxt.qn - seg.qn) / seg.bar - 1e-9))
+      seg.stop = nxt.qn
+      first = first + seg.count
+    else
+      seg.count, seg.stop = math.huge, math.huge
+    end
+  end
+  F.measures = segments
 end
 
 local function marker_by_qn(qn)
@@ -119,20 +146,50 @@ local function time_to_qn(t)
   return m.qn + segment_qn(m, t - m.time)
 end
 
+-- The measure holding qn: its 0-based index, start and end QN, and its segment.
+local function measure_at_qn(qn)
+  local seg = F.measures[1]
+  for _, s in ipairs(F.measures) do if s.qn <= qn + 1e-9 then seg = s end end
+  local k = math.floor((qn - seg.qn) / seg.bar + 1e-9)
+  if k >= seg.count then k = seg.count - 1 end
+  local start = seg.qn + k * seg.bar
+  return seg.first + k, start, math.min(start + seg.bar, seg.stop), seg
+end
+
+-- The measure with this 0-based index: start and end QN, and its segment.
+local function measure_by_index(index)
+  local seg = F.measures[1]
+  for _, s in ipairs(F.measures) do if s.first <= index then seg = s end end
+  local start = seg.qn + (index - seg.first) * seg.bar
+  return start, math.min(start + seg.bar, seg.stop), seg
+end
+
+-- The tempo in effect at qn (a ramp's current value).
+local function bpm_at_qn(qn)
+  local m = marker_by_qn(qn)
+  local nxt = m.next
+  if m.linear and nxt and qn >= m.qn then return m.bpm + (nxt.bpm - m.bpm) * (qn - m.qn) / (nxt.qn - m.qn) end
+  return m.bpm
+end
+
 F.qn_to_time, F.time_to_qn = qn_to_time, time_to_qn
 
 ---------------------------------------------------------------------------
 -- Project objects
 ---------------------------------------------------------------------------
 
+-- A MIDI take: its source (notes, CCs, text/sysex in ticks from the source's
+-- start, and its length in quarter notes), where the item starts in it
+-- (startoffs_qn, source quarter notes; D_STARTOFFS reports it in seconds) and
+-- its playrate (source quarter notes per project quarter note).
 local function new_take(item, name)
-  return { kind = "MediaItem_Take*", item = item, name = name or "", notes = {}, ccs = {}, midi = true, unsorted = false,
-           valid = true }
+  return { kind = "MediaItem_Take*", item = item, name = name or "", notes = {}, ccs = {}, texts = {}, midi = true,
+           unsorted = false, valid = true, startoffs_qn = 0, playrate = 1, source_qn = nil }
 end
 
 local function new_item(track, position, length)
   local item = { kind = "MediaItem*", track = track, position = position, length = length, selected = false,
-                 takes = {}, active = 1, valid = true }
+                 takes = {}, active = 1, valid = true, loop = false }
   return item
 end
 
@@ -151,6 +208,38 @@ local function note_from_spec(n)
            muted = n.muted or false, selected = n.selected or false }
 end
 
+local function cc_from_spec(c)
+  return { ppqpos = c.ppqpos, chanmsg = c.chanmsg, chan = c.chan or 0, msg2 = c.msg2 or 0, msg3 = c.msg3 or 0,
+           selected = c.selected or false, muted = c.muted or false, shape = c.shape or 0,
+           beztension = c.beztension or 0 }
+end
+
+-- type: -1 sysex, 1-14 text meta events, 15 REAPER notation.
+local function text_from_spec(t)
+  return { ppqpos = t.ppqpos, type = t.type, msg = t.msg, selected = t.selected or false, muted = t.muted or false }
+end
+
+local function copy_events(list, from_spec)
+  local out = {}
+  for i, e in ipairs(list) do out[i] = from_spec(e) end
+  return out
+end
+
+-- Source ticks per project quarter note, and the tick at the item's start.
+local function take_scale(take) return F.ppq * take.playrate end
+local function take_ppq_of_qn(take, qn) return (qn - item_qn(take.item)) * take_scale(take) + take.startoffs_qn * F.ppq end
+local function take_qn_of_ppq(take, ppq) return item_qn(take.item) + (ppq - take.startoffs_qn * F.ppq) / take_scale(take) end
+
+-- Source length in quarter notes. A source that does not loop grows with its item (REAPER extends the MIDI
+-- source when the item is lengthened); a looped one keeps its length and repeats.
+local function source_qn(take)
+  local item = take.item
+  local covered = take_ppq_of_qn(take, time_to_qn(item.position + item.length)) / F.ppq
+  if take.source_qn == nil then return covered end
+  if item.loop then return take.source_qn end
+  return math.max(take.source_qn, covered)
+end
+
 function F.load(scenario)
   F.set_tempo(scenario.tempo or { { qn = 0, bpm = 120, num = 4, den = 4 } })
   F.tracks = {}
@@ -161,13 +250,15 @@ function F.load(scenario)
       local start = qn_to_time(it.qn)
       local item = new_item(track, start, qn_to_time(it.qn + it.length_qn) - start)
       item.selected = it.selected or false
+      item.loop = it.loop or false
       for _, tk in ipairs(it.takes or { {} }) do
         local take = new_take(item, tk.name)
-        for _, n in ipairs(tk.notes or {}) do take.notes[#take.notes + 1] = note_from_spec(n) end
-        for _, c in ipairs(tk.ccs or {}) do
-          take.ccs[#take.ccs + 1] = { ppqpos = c.ppqpos, chanmsg = c.chanmsg, chan = c.chan, msg2 = c.msg2,
-                                      msg3 = c.msg3 or 0, selected = false, muted = false }
-        end
+        take.notes = copy_events(tk.notes or {}, note_from_spec)
+        take.ccs = copy_events(tk.ccs or {}, cc_from_spec)
+        take.texts = copy_events(tk.texts or {}, text_from_spec)
+        take.startoffs_qn = tk.startoffs_qn or 0
+        take.playrate = tk.playrate or 1
+        take.source_qn = tk.source_qn
         item.takes[#item.takes + 1] = take
       end
       track.items[#track.items + 1] = item
@@ -182,6 +273,7 @@ function F.load(scenario)
   F.inputs = scenario.inputs or {}
   F.getchar_script = scenario.getchar or {}
   F.max_seconds = scenario.max_seconds or 60
+  F.stop_after_rounds = scenario.stop_after_rounds
 end
 
 ---------------------------------------------------------------------------
@@ -254,7 +346,13 @@ function R.DeleteExtState(section, key)
 end
 
 -- Deferred callbacks
-function R.defer(fn) F.deferred[#F.deferred + 1] = fn return true end
+-- After REAPER has stopped the script (the user's "terminate", or closing the
+-- project), deferred functions never run again; its atexit functions run once.
+function R.defer(fn)
+  if F.terminated then return false end
+  F.deferred[#F.deferred + 1] = fn
+  return true
+end
 function R.runloop(fn) return R.defer(fn) end
 function R.atexit(fn) F.atexit_fns[#F.atexit_fns + 1] = fn end
 
@@ -273,15 +371,69 @@ end
 
 -- Undo and UI refresh
 function R.Undo_BeginBlock() R.Undo_BeginBlock2(0) end
+-- REAPER's undo is a snapshot of the project state: the state at the outermost
+-- Undo_BeginBlock is what Undo_DoUndo2 brings back (here: the events of every
+-- take, the items' extents and loop flags, the tracks and their items).
+local function project_state()
+  local state = { tracks = {} }
+  for i, track in ipairs(F.tracks) do
+    local items = {}
+    for j, item in ipairs(track.items) do
+      local takes = {}
+      for k, take in ipairs(item.takes) do
+        takes[k] = { take = take, notes = copy_events(take.notes, note_from_spec), ccs = copy_events(take.ccs, cc_from_spec),
+                     texts = copy_events(take.texts, text_from_spec), source_qn = take.source_qn, name = take.name }
+      end
+      items[j] = { item = item, position = item.position, length = item.length, loop = item.loop, takes = takes,
+                   active = item.active }
+    end
+    state.tracks[i] = { track = track, items = items, name = track.name }
+  end
+  return state
+end
+
+local function restore_state(state)
+  F.tracks = {}
+  for i, t in ipairs(state.tracks) do
+    local track = t.track
+    track.name, track.items, track.valid = t.name, {}, true
+    for j, it in ipairs(t.items) do
+      local item = it.item
+      item.position, item.length, item.loop, item.active, item.takes, item.valid = it.position, it.length, it.loop,
+        it.active, {}, true
+      for k, tk in ipairs(it.takes) do
+        local take = tk.take
+        take.notes, take.ccs, take.texts = copy_events(tk.notes, note_from_spec), copy_events(tk.ccs, cc_from_spec),
+          copy_events(tk.texts, text_from_spec)
+        take.source_qn, take.name, take.valid, take.unsorted = tk.source_qn, tk.name, true, false
+        item.takes[k] = take
+      end
+      track.items[j] = item
+    end
+    F.tracks[i] = track
+  end
+end
+
 function R.Undo_BeginBlock2(proj)
+  if F.undo_depth == 0 then F.undo_state = project_state() end
   F.undo_depth = F.undo_depth + 1
   F.undo[#F.undo + 1] = { begin = true }
+end
+function R.Undo_DoUndo2(proj)
+  if F.undo_depth ~= 0 then violation("Undo_DoUndo2 inside an undo block") return 0 end
+  if not F.undo_state then return 0 end
+  restore_state(F.undo_state)
+  F.undo_state = nil
+  F.undo[#F.undo + 1] = { undone = true }
+  return 1
 end
 function R.Undo_EndBlock(name, flags) R.Undo_EndBlock2(0, name, flags) end
 function R.Undo_EndBlock2(proj, name, flags)
   F.undo_depth = F.undo_depth - 1
   F.undo[#F.undo + 1] = { ["end"] = name, flags = flags }
+  if F.undo_depth == 0 then F.undo_name = name end
 end
+function R.Undo_CanUndo2(proj) return F.undo_state and F.undo_name or nil end
 function R.PreventUIRefresh() end
 function R.UpdateArrange() end
 function R.UpdateTimeline() end
@@ -299,16 +451,40 @@ function R.TimeMap2_timeToQN(proj, t) return time_to_qn(t) end
 function R.TimeMap_QNToTime(qn) return qn_to_time(qn) end
 function R.TimeMap_timeToQN(t) return time_to_qn(t) end
 function R.TimeMap_GetTimeSigAtTime(proj, t)
-  local m = marker_by_time(t)
-  return m.num, m.den, m.bpm
+  local _, _, _, seg = measure_at_qn(time_to_qn(t))
+  return seg.num, seg.den, bpm_at_qn(time_to_qn(t))
+end
+-- REAPER numbers measures from 1 here (as the ruler shows them)...
+function R.TimeMap_QNToMeasures(proj, qn)
+  local index, start, stop = measure_at_qn(qn)
+  return index + 1, start, stop
+end
+-- ...and from 0 here: time of the measure start, its QN range, meter, tempo.
+function R.TimeMap_GetMeasureInfo(proj, measure)
+  local start, stop, seg = measure_by_index(measure)
+  return qn_to_time(start), start, stop, seg.num, seg.den, bpm_at_qn(start)
+end
+-- Beats are of the time signature's denominator, counted from the measure's start
+-- (measures 0-based), or from the project start when no measure is given.
+function R.TimeMap2_beatsToTime(proj, tpos, measures)
+  if measures == nil then return qn_to_time(tpos) end
+  local start, _, seg = measure_by_index(measures)
+  return qn_to_time(start + tpos * 4 / seg.den)
+end
+function R.TimeMap2_timeToBeats(proj, t)
+  local qn = time_to_qn(t)
+  local index, start, _, seg = measure_at_qn(qn)
+  local beats = (qn - start) * seg.den / 4
+  return beats, index, seg.num, qn * seg.den / 4, seg.den
 end
 function R.CountTempoTimeSigMarkers(proj) return #F.tempo end
 function R.GetTempoTimeSigMarker(proj, index)
   local m = F.tempo[index + 1]
-  if not m then return false, 0, 0, 0, 0, 0, 0, false end
-  local bar = m.num * 4 / m.den
-  local measure = math.floor(m.qn / bar + 1e-9)
-  return true, m.time, measure, m.qn - measure * bar, m.bpm, m.num, m.den, m.linear
+  if not m then return false, -1, -1, -1, -1, -1, -1, false end
+  local measure, start, _, seg = measure_at_qn(m.qn)
+  local num, den = -1, -1
+  if m.sets_sig then num, den = m.num, m.den end
+  return true, m.time, measure, (m.qn - start) * seg.den / 4, m.bpm, num, den, m.linear
 end
 function R.GetSet_LoopTimeRange2(proj, isSet, isLoop, start, stop, allowautoseek)
   if isSet then F.time_selection = { start, stop } end
@@ -414,6 +590,7 @@ function R.GetMediaItemInfo_Value(item, key)
   if key == "D_LENGTH" then return item.length end
   if key == "B_UISEL" then return item.selected and 1 or 0 end
   if key == "I_CURTAKE" then return item.active - 1 end
+  if key == "B_LOOPSRC" then return item.loop and 1 or 0 end
   return 0
 end
 function R.SetMediaItemInfo_Value(item, key, value)
@@ -421,6 +598,11 @@ function R.SetMediaItemInfo_Value(item, key, value)
   if key == "D_POSITION" then item.position = value
   elseif key == "D_LENGTH" then item.length = value
   elseif key == "B_UISEL" then item.selected = value ~= 0
+  elseif key == "B_LOOPSRC" then
+    if value ~= 0 and not item.loop then  -- the source keeps the length it has now
+      for _, take in ipairs(item.takes) do take.source_qn = source_qn(take) end
+    end
+    item.loop = value ~= 0
   end
   return true
 end
@@ -441,6 +623,18 @@ function R.GetSetMediaItemTakeInfo_String(take, key, value, set)
   return true, take.name
 end
 function R.GetTakeName(take) return take.name end
+-- D_STARTOFFS is seconds of source; for a MIDI source in beats it is its start offset at the item's tempo.
+function R.GetMediaItemTakeInfo_Value(take, key)
+  if key == "D_STARTOFFS" then return take.startoffs_qn * 60 / bpm_at_qn(item_qn(take.item)) end
+  if key == "D_PLAYRATE" then return take.playrate end
+  return 0
+end
+function R.GetMediaItemTake_Source(take)
+  return { kind = "PCM_source*", take = take }
+end
+-- A MIDI source in beats reports its length in quarter notes (lengthIsQN true).
+function R.GetMediaSourceLength(source) return source_qn(source.take), true end
+function R.GetMediaSourceType(source) return "MIDI" end
 
 function R.CreateNewMIDIItemInProj(track, start, stop, qn)
   writing("CreateNewMIDIItemInProj")
@@ -453,6 +647,7 @@ end
 
 function R.MIDI_SetItemExtents(item, start_qn, end_qn)
   writing("MIDI_SetItemExtents")
+  for _, take in ipairs(item.takes) do take.source_qn = source_qn(take) end
   local start = qn_to_time(start_qn)
   item.position = start
   item.length = qn_to_time(end_qn) - start
@@ -468,15 +663,10 @@ function R.Main_OnCommand(command, flag)
       if item.selected then
         local source = item.takes[item.active]
         local copy = new_take(item, source.name)
-        for _, n in ipairs(source.notes) do
-          copy.notes[#copy.notes + 1] = { startppq = n.startppq, endppq = n.endppq, chan = n.chan, pitch = n.pitch,
-                                          vel = n.vel, muted = n.muted, selected = n.selected }
-        end
-        for _, c in ipairs(source.ccs) do
-          local cc = {}
-          for k, v in pairs(c) do cc[k] = v end
-          copy.ccs[#copy.ccs + 1] = cc
-        end
+        copy.notes = copy_events(source.notes, note_from_spec)
+        copy.ccs = copy_events(source.ccs, cc_from_spec)
+        copy.texts = copy_events(source.texts, text_from_spec)
+        copy.startoffs_qn, copy.playrate, copy.source_qn = source.startoffs_qn, source.playrate, source.source_qn
         -- REAPER puts the duplicate at the bottom of the take list and makes it active.
         item.takes[#item.takes + 1] = copy
         item.active = #item.takes
@@ -488,14 +678,27 @@ function R.Main_OnCommand(command, flag)
 end
 function R.NamedCommandLookup(name) return 0 end
 
--- MIDI: ticks relative to the item start, 960 per quarter note
-function R.MIDI_GetProjQNFromPPQPos(take, ppq) return item_qn(take.item) + ppq / F.ppq end
-function R.MIDI_GetPPQPosFromProjQN(take, qn) return (qn - item_qn(take.item)) * F.ppq end
-function R.MIDI_GetPPQPosFromProjTime(take, t) return (time_to_qn(t) - item_qn(take.item)) * F.ppq end
-function R.MIDI_GetProjTimeFromPPQPos(take, ppq) return qn_to_time(R.MIDI_GetProjQNFromPPQPos(take, ppq)) end
+-- MIDI: ticks of the source, 960 per source quarter note, through the take's
+-- start offset and playrate. The conversion is linear: it does not fold a
+-- looped item's repetitions back into the source (a tick past the source's
+-- length is simply never played).
+function R.MIDI_GetProjQNFromPPQPos(take, ppq) return take_qn_of_ppq(take, ppq) end
+function R.MIDI_GetPPQPosFromProjQN(take, qn) return take_ppq_of_qn(take, qn) end
+function R.MIDI_GetPPQPosFromProjTime(take, t) return take_ppq_of_qn(take, time_to_qn(t)) end
+function R.MIDI_GetProjTimeFromPPQPos(take, ppq) return qn_to_time(take_qn_of_ppq(take, ppq)) end
 
 function R.MIDI_CountEvts(take)
-  return #take.notes, #take.notes, #take.ccs, 0
+  return #take.notes, #take.notes, #take.ccs, #take.texts
+end
+function R.MIDI_GetTextSysexEvt(take, index)
+  local t = take.texts[index + 1]
+  if not t then return false, false, false, 0, 0, "" end
+  return true, t.selected, t.muted, t.ppqpos, t.type, t.msg
+end
+function R.MIDI_GetCCShape(take, index)
+  local c = take.ccs[index + 1]
+  if not c then return false, 0, 0 end
+  return true, c.shape, c.beztension
 end
 function R.MIDI_GetNote(take, index)
   local n = take.notes[index + 1]
@@ -503,6 +706,14 @@ function R.MIDI_GetNote(take, index)
   return true, n.selected, n.muted, n.startppq, n.endppq, n.chan, n.pitch, n.vel
 end
 local function round(x) return math.floor(x + 0.5) end
+local function stable_sort(list, field)
+  for i, e in ipairs(list) do e._order = i end
+  table.sort(list, function(a, b)
+    if a[field] ~= b[field] then return a[field] < b[field] end
+    return a._order < b._order
+  end)
+  for _, e in ipairs(list) do e._order = nil end
+end
 function R.MIDI_InsertNote(take, selected, muted, startppq, endppq, chan, pitch, vel, noSort)
   writing("MIDI_InsertNote")
   if math.type(pitch) ~= "integer" or pitch < 0 or pitch > 127 then violation("bad pitch " .. tostring(pitch)) end
@@ -527,18 +738,16 @@ end
 function R.MIDI_InsertCC(take, selected, muted, ppqpos, chanmsg, chan, msg2, msg3)
   writing("MIDI_InsertCC")
   take.ccs[#take.ccs + 1] = { ppqpos = round(ppqpos), chanmsg = chanmsg, chan = chan, msg2 = msg2, msg3 = msg3,
-                              selected = selected, muted = muted }
-  table.sort(take.ccs, function(a, b) return a.ppqpos < b.ppqpos end)
+                              selected = selected and true or false, muted = muted and true or false, shape = 0,
+                              beztension = 0 }
+  stable_sort(take.ccs, "ppqpos")
   return true
 end
 function R.MIDI_Sort(take)
   F.sorts = (F.sorts or 0) + 1
-  for i, n in ipairs(take.notes) do n._order = i end
-  table.sort(take.notes, function(a, b)
-    if a.startppq ~= b.startppq then return a.startppq < b.startppq end
-    return a._order < b._order
-  end)
-  for _, n in ipairs(take.notes) do n._order = nil end
+  stable_sort(take.notes, "startppq")
+  stable_sort(take.ccs, "ppqpos")
+  stable_sort(take.texts, "ppqpos")
   take.unsorted = false
 end
 
@@ -591,9 +800,16 @@ function F.run_script(path)
 end
 
 -- Run deferred callbacks in rounds, sleeping between rounds, until none is pending.
+-- With stop_after_rounds = N in the scenario, REAPER stops the script after N
+-- rounds of deferred calls (0: right after its main chunk ran): the pending
+-- deferred functions are dropped, its gfx window closes, then atexit runs.
 function F.run_deferred(max_seconds)
   local deadline = now() + (max_seconds or F.max_seconds or 60)
   while #F.deferred > 0 do
+    if F.stop_after_rounds and F.rounds >= F.stop_after_rounds then
+      F.terminated, F.deferred, G.open = true, {}, false
+      break
+    end
     if now() > deadline or F.rounds > 100000 then
       F.timed_out = true
       break
@@ -607,6 +823,7 @@ function F.run_deferred(max_seconds)
     end
     if #F.deferred > 0 then sleep(0.03) end
   end
+  F.terminated = true
   for _, fn in ipairs(F.atexit_fns) do
     local ok, err = xpcall(fn, debug.traceback)
     if not ok then F.errors[#F.errors + 1] = tostring(err) end
@@ -628,14 +845,22 @@ function F.dump()
         end
         local ccs = json.array({})
         for _, c in ipairs(take.ccs) do
-          ccs[#ccs + 1] = { ppqpos = c.ppqpos, chanmsg = c.chanmsg, chan = c.chan, msg2 = c.msg2, msg3 = c.msg3 }
+          ccs[#ccs + 1] = { ppqpos = c.ppqpos, chanmsg = c.chanmsg, chan = c.chan, msg2 = c.msg2, msg3 = c.msg3,
+                            selected = c.selected, muted = c.muted, shape = c.shape, beztension = c.beztension }
+        end
+        local texts = json.array({})
+        for _, t in ipairs(take.texts) do
+          texts[#texts + 1] = { ppqpos = t.ppqpos, type = t.type, msg = t.msg, selected = t.selected, muted = t.muted }
         end
         if take.unsorted then violation("notes inserted with noSort and never sorted") end
-        takes[#takes + 1] = { name = take.name, notes = notes, ccs = ccs }
+        takes[#takes + 1] = { name = take.name, notes = notes, ccs = ccs, texts = texts, source_qn = source_qn(take),
+                              startoffs_qn = take.startoffs_qn, playrate = take.playrate,
+                              start_ppq = take_ppq_of_qn(take, item_qn(item)),
+                              end_ppq = take_ppq_of_qn(take, time_to_qn(item.position + item.length)) }
       end
       items[#items + 1] = { position = item.position, length = item.length, position_qn = time_to_qn(item.position),
                             end_qn = time_to_qn(item.position + item.length), selected = item.selected,
-                            active_take = item.active - 1, takes = takes }
+                            active_take = item.active - 1, takes = takes, loop = item.loop }
     end
     tracks[#tracks + 1] = { name = track.name, items = items }
   end
