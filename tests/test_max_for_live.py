@@ -193,7 +193,10 @@ SCENARIOS = [
     "lost_result_chunk",         # a lost /result datagram is asked for again with /resend
     "two_devices",               # two devices, two reply ports, one daemon
     "accompany_to_tracks",       # accompaniment into clips on the track of each instrument
-    "arrangement_infill",        # Arrangement View: the clip under the loop brace
+    "arrangement_infill",        # Arrangement View: the clip under the loop brace; the Max window's true counts
+    "bars_span_in_clip_coordinates",  # 7/8, start marker 4, loop start 6: one bar from the loop start, nothing before
+    "accompany_keeps_other_tracks",   # the instruments' tracks already hold clips: parts added, nothing removed
+    "user_edits_while_writing",  # notes the user adds or edits in the span meanwhile are kept, the status says so
 ]
 
 

@@ -178,9 +178,19 @@ var MidiLLM = (function () {
         return {start: clip.startMarker, end: clip.endMarker};
     }
 
+    // Where a "Bars" span starts: the clip's region (its loop, or its markers), never before the
+    // start marker. Bars are counted from there, in the clip's own beats: a span is never floored
+    // to a bar line of the clip's ruler that lies before the clip's start.
+    function barsStart(clip) {
+        var region = clipRegion(clip);
+        return Math.max(region.start, clip.startMarker);
+    }
+
     // The span to write, in clip beats. p: {mode, kind, bars, bar, clip (null for an empty
     // slot), selection ({start, end} of the selected notes, or null), loop (the arrangement
-    // loop brace in clip beats, or null)}.
+    // loop brace in clip beats, or null)}. A span never starts before the region it was chosen
+    // from: the clip's start marker (bars), the loop (clip loop), the selected notes widened to
+    // whole beats but not past the start marker (selected notes).
     function computeSpan(p) {
         var bar = p.bar;
         var bars = Math.max(1, Math.round(p.bars || 4));
@@ -208,7 +218,8 @@ var MidiLLM = (function () {
             }
             end = start + Math.max(length, 1);
         } else if (kind === "selection") {
-            start = floorTo(p.selection.start, 1);
+            var lowest = p.clip ? Math.min(p.selection.start, p.clip.startMarker) : p.selection.start;
+            start = Math.max(floorTo(p.selection.start, 1), lowest);
             end = Math.max(ceilTo(p.selection.end, 1), start + 1);
         } else if (kind === "loop" && p.loop) {
             start = p.loop.start;
@@ -217,7 +228,7 @@ var MidiLLM = (function () {
             start = region.start;
             end = region.end;
         } else {
-            start = region ? floorTo(region.start, bar) : 0;
+            start = p.clip ? barsStart(p.clip) : 0;
             end = start + bars * bar;
         }
         if (!(end > start + EPS)) {
@@ -575,6 +586,13 @@ var MidiLLM = (function () {
         lostChunks: function (pairs) {
             return "error: parts of the result never arrived (" + describeMissing(pairs) + "); try again";
         },
+        empty: function (seed) {
+            return "the model wrote no notes in the span: nothing changed; press Generate again (seed " + seed + ")";
+        },
+        keptUser: function (count) {
+            return "kept " + count + (count === 1 ? " note" : " notes") + " you added or changed in the span while the " +
+                "model wrote";
+        },
         done: function (summary) {
             var text = "done: " + summary.notes + " notes";
             if (summary.variations > 1) {
@@ -589,19 +607,151 @@ var MidiLLM = (function () {
         }
     };
 
-    // ----- writing back -------------------------------------------------------------------------
+    // ----- the invariant: what a write may remove ---------------------------------------------
+    //
+    // After any outcome of a request (done, error, cancel, daemon down, an empty result) every
+    // note the request did not ask to replace is exactly as Live reported it: the same note_id,
+    // start_time and duration as Live's own doubles, pitch, velocity, mute, probability,
+    // velocity_deviation, release_velocity. Only the notes read as "replaced" when the request
+    // was sent (the audible notes starting inside the span) may be removed, only by note_id,
+    // only when they are still exactly as they were read, and only while a result with notes
+    // that replaces them is written. removalPlan is the one place that decides it; the Live
+    // adapter removes nothing else and checks the outcome with checkKept.
+
+    var NOTE_FIELDS = ["note_id", "pitch", "start_time", "duration", "velocity", "mute", "probability",
+        "velocity_deviation", "release_velocity"];
+
+    // A copy of a note as Live reported it (every field it has, untouched).
+    function snapshotNote(note) {
+        var copy = {};
+        for (var i = 0; i < NOTE_FIELDS.length; i++) {
+            if (note[NOTE_FIELDS[i]] !== undefined) {
+                copy[NOTE_FIELDS[i]] = note[NOTE_FIELDS[i]];
+            }
+        }
+        return copy;
+    }
+
+    function fieldEqual(a, b, field) {
+        if (field === "note_id") {
+            return sameId(a.note_id, b.note_id);
+        }
+        if (field === "mute") {
+            return (a.mute ? 1 : 0) === (b.mute ? 1 : 0);
+        }
+        return a[field] === b[field];
+    }
+
+    // Bit-identical in every field, the id included (skipId: the content only, for a copy).
+    function sameNote(a, b, skipId) {
+        for (var i = skipId ? 1 : 0; i < NOTE_FIELDS.length; i++) {
+            if (!fieldEqual(a, b, NOTE_FIELDS[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    function startsIn(note, start, end) {
+        return note.start_time >= start - EPS && note.start_time < end - EPS;
+    }
 
     // Ids of the audible notes that start inside [start, end): what infill replaces.
     function audibleIdsInSpan(notes, start, end) {
         var ids = [];
         for (var i = 0; i < notes.length; i++) {
-            var n = notes[i];
-            if (!n.mute && n.start_time >= start - EPS && n.start_time < end - EPS) {
-                ids.push(n.note_id);
+            if (!notes[i].mute && startsIn(notes[i], start, end)) {
+                ids.push(notes[i].note_id);
             }
         }
         return ids;
     }
+
+    // The notes a request replaces, as read when it is sent: the audible notes starting inside
+    // the span (the daemon replaces exactly those; muted notes are kept).
+    function replacedNotes(notes, span) {
+        var found = [];
+        for (var i = 0; i < notes.length; i++) {
+            if (!notes[i].mute && startsIn(notes[i], span.start, span.end)) {
+                found.push(snapshotNote(notes[i]));
+            }
+        }
+        return found;
+    }
+
+    function byNoteId(notes) {
+        var map = {};
+        for (var i = 0; i < notes.length; i++) {
+            map[String(notes[i].note_id)] = notes[i];
+        }
+        return map;
+    }
+
+    // Which notes of the clip, read now (current), go. replaced: the snapshot of the notes sent as
+    // replaced; before: every note of the clip when the request was sent; span: {start, end}.
+    // Returns {ids: the note_ids to remove, notes: those notes, kept: the user's notes added or
+    // changed in the span (or replaced notes changed anywhere) since then, kept as they are now,
+    // gone: replaced notes the user deleted meanwhile}.
+    function removalPlan(replaced, before, current, span) {
+        var sent = byNoteId(replaced);
+        var read = byNoteId(before);
+        var present = {};
+        var plan = {ids: [], notes: [], kept: 0, gone: 0};
+        for (var i = 0; i < current.length; i++) {
+            var note = current[i];
+            var id = String(note.note_id);
+            present[id] = true;
+            if (sent[id] && sameNote(note, sent[id])) {
+                plan.ids.push(note.note_id);
+                plan.notes.push(note);
+            } else if (sent[id] || (startsIn(note, span.start, span.end) && !(read[id] && sameNote(note, read[id])))) {
+                plan.kept += 1;
+            }
+        }
+        for (var r = 0; r < replaced.length; r++) {
+            if (!present[String(replaced[r].note_id)]) {
+                plan.gone += 1;
+            }
+        }
+        return plan;
+    }
+
+    // The notes of a fresh copy of a clip (duplicate_clip_to gives its notes their own ids) that
+    // are the copies of `notes` (same content, one to one): what goes in the copy.
+    function matchCopies(notes, copyNotes) {
+        var used = {};
+        var ids = [];
+        for (var i = 0; i < notes.length; i++) {
+            for (var c = 0; c < copyNotes.length; c++) {
+                if (!used[c] && sameNote(notes[i], copyNotes[c], true)) {
+                    used[c] = true;
+                    ids.push(copyNotes[c].note_id);
+                    break;
+                }
+            }
+        }
+        return ids;
+    }
+
+    // The notes read before a write that are not where and as they were after it, except the
+    // removed ids: empty when the write kept the invariant.
+    function checkKept(beforeWrite, afterWrite, removedIds) {
+        var removed = {};
+        for (var r = 0; r < removedIds.length; r++) {
+            removed[String(removedIds[r])] = true;
+        }
+        var after = byNoteId(afterWrite);
+        var broken = [];
+        for (var i = 0; i < beforeWrite.length; i++) {
+            var id = String(beforeWrite[i].note_id);
+            if (!removed[id] && !(after[id] && sameNote(after[id], beforeWrite[i]))) {
+                broken.push(beforeWrite[i].note_id);
+            }
+        }
+        return broken;
+    }
+
+    // ----- writing back -------------------------------------------------------------------------
 
     // A result note as Live's add_new_notes wants it (clip beats).
     function toLiveNote(note, origin) {
@@ -627,65 +777,87 @@ var MidiLLM = (function () {
     // ctx: {mode, view ("session"|"arrangement"), track, scene, target ({exists, ref}),
     //       span, origin, slots (has_clip per scene of this track), sceneCount, trackCount,
     //       clipEnd (end of the target clip's region), accompanyTarget ("clip"|"tracks"),
-    //       trackInstrument, otherTracks ([{index, instrument, slots}])}
+    //       trackInstrument, otherTracks ([{index, instrument, slots}]), notes (every note of the
+    //       clip when the request was sent), replaced (replacedNotes of them)}
+    // Returns {ops, notes (new notes in all), clips, note (for the status line), empty (the
+    // model wrote nothing: no op at all), skipped (empty variations left out)}.
+    // Ops: create_scene, create_track {index, name}, create_clip {track, scene, length},
+    //      duplicate_clip {track, from, to}, write_notes {clip, notes, replaced, before, span,
+    //      copyOf (the ref of the clip this one is a fresh copy of, or null), target},
+    //      extend_clip {clip, end}.
     function planWrite(ctx, result) {
         var ops = [];
-        var notes = 0;
-        var note = "";
         var span = ctx.span;
         var variations = result.variations;
+        var plan = {ops: ops, notes: 0, clips: 0, note: "", empty: false, skipped: 0};
         // infill and generate rewrite the span of an existing clip; continue only adds, unless
-        // the daemon says it replaced given notes (hidden ones after the clip's end).
+        // the daemon says it replaced given notes (hidden ones after the clip's end). Accompany
+        // only adds.
         var replace = ctx.mode === "infill" || ctx.mode === "generate" ||
             (ctx.mode === "continue" && result.removed > 0);
-        var written = 0;
+        var replaced = replace ? (ctx.replaced || []) : [];
+        var before = ctx.notes || [];
 
-        function writeInto(ref, liveNotes, exists, length) {
-            if (!exists) {
-                ops.push({op: "create_clip", track: ref.track, scene: ref.scene, length: length});
-                ops.push({op: "add_notes", clip: ref, notes: liveNotes});
-            } else if (replace) {
-                ops.push({op: "replace_span", clip: ref, start: span.start, end: span.end, notes: liveNotes});
-            } else {
-                ops.push({op: "add_notes", clip: ref, notes: liveNotes});
-            }
-            if (ctx.mode === "continue") {
-                ops.push({op: "extend_clip", clip: ref, end: span.end});
-            }
-            notes += liveNotes.length;
-            written += 1;
+        function writeOp(ref, liveNotes, copyOf) {
+            plan.notes += liveNotes.length;
+            plan.clips += 1;
+            return {op: "write_notes", clip: ref, notes: liveNotes, replaced: copyOf || !ref.fresh ? replaced : [],
+                before: before, span: span, copyOf: copyOf || null, target: !copyOf};
         }
 
+        var nonEmpty = 0;
+        for (var e = 0; e < variations.length; e++) {
+            nonEmpty += variations[e].length ? 1 : 0;
+        }
+        if (!nonEmpty) {
+            plan.empty = true;
+            return plan;
+        }
+        plan.skipped = variations.length - nonEmpty;
+
         if (ctx.mode === "accompany" && ctx.accompanyTarget === "tracks" && ctx.view === "session") {
-            planAccompanyTracks(ctx, variations[0], ops);
-            for (var op = 0; op < ops.length; op++) {
-                if (ops[op].notes) {
-                    notes += ops[op].notes.length;
-                    written += 1;
-                }
-            }
+            planAccompanyTracks(ctx, variations[0], ops, plan);
             if (variations.length > 1) {
-                note = "only the first variation goes to other tracks";
+                plan.note = "only the first variation goes to other tracks";
             }
-            return {ops: ops, notes: notes, clips: written, note: note};
+            return plan;
         }
 
         var targetLength = Math.max(span.end, ctx.clipEnd || 0);
-        writeInto(ctx.target.ref, toLiveNotes(variations[0], ctx.origin), ctx.target.exists, targetLength);
-        if (variations.length > 1 && ctx.view !== "session") {
-            note = "variations 2-" + variations.length + " need Session View; only the first was written";
-            return {ops: ops, notes: notes, clips: written, note: note};
+        var first = toLiveNotes(variations[0], ctx.origin);
+        var targetOps = [];
+        if (first.length) {
+            if (!ctx.target.exists) {
+                targetOps.push({op: "create_clip", track: ctx.target.ref.track, scene: ctx.target.ref.scene,
+                    length: targetLength});
+                targetOps.push(writeOp({track: ctx.target.ref.track, scene: ctx.target.ref.scene, fresh: true}, first,
+                    null));
+            } else {
+                targetOps.push(writeOp(ctx.target.ref, first, null));
+            }
+            if (ctx.mode === "continue") {
+                targetOps.push({op: "extend_clip", clip: ctx.target.ref, end: span.end});
+            }
         }
-        // Variations 2, 3... go into the next empty slots below the target on this track.
+        if (variations.length > 1 && ctx.view !== "session") {
+            plan.note = "variations 2-" + variations.length + " need Session View; only the first was written";
+            plan.ops.push.apply(plan.ops, targetOps);
+            return plan;
+        }
+        // Variations 2, 3... go into the next empty slots below the target on this track: copies
+        // of the clip as it is before the target is written (so each copy holds the kept notes).
         var free = [];
-        var s;
-        for (s = ctx.scene + 1; s < ctx.sceneCount; s++) {
+        for (var s = ctx.scene + 1; s < ctx.sceneCount; s++) {
             if (!ctx.slots[s]) {
                 free.push(s);
             }
         }
         var scenes = ctx.sceneCount;
         for (var v = 1; v < variations.length; v++) {
+            var liveNotes = toLiveNotes(variations[v], ctx.origin);
+            if (!liveNotes.length) {
+                continue;
+            }
             var scene;
             if (free.length) {
                 scene = free.shift();
@@ -694,20 +866,29 @@ var MidiLLM = (function () {
                 scene = scenes;
                 scenes += 1;
             }
-            var ref = {track: ctx.track, scene: scene};
             if (ctx.target.exists) {
                 ops.push({op: "duplicate_clip", track: ctx.track, from: ctx.scene, to: scene});
-                writeInto(ref, toLiveNotes(variations[v], ctx.origin), true, targetLength);
+                ops.push(writeOp({track: ctx.track, scene: scene}, liveNotes, ctx.target.ref));
             } else {
-                writeInto(ref, toLiveNotes(variations[v], ctx.origin), false, targetLength);
+                ops.push({op: "create_clip", track: ctx.track, scene: scene, length: targetLength});
+                ops.push(writeOp({track: ctx.track, scene: scene, fresh: true}, liveNotes, null));
+                ops[ops.length - 1].target = false;
+            }
+            if (ctx.mode === "continue") {
+                ops.push({op: "extend_clip", clip: {track: ctx.track, scene: scene}, end: span.end});
             }
         }
-        return {ops: ops, notes: notes, clips: written, note: note};
+        plan.ops.push.apply(plan.ops, targetOps);
+        if (plan.skipped) {
+            plan.note = plan.skipped + " of " + variations.length + " variations had no notes and were left out";
+        }
+        return plan;
     }
 
     // Accompaniment into clips on other tracks, one track per instrument: a MIDI track whose
-    // name says the instrument, or a new one named "Electric Bass (finger) [33]".
-    function planAccompanyTracks(ctx, resultNotes, ops) {
+    // name says the instrument, or a new one named "Electric Bass (finger) [33]". A clip already
+    // on that track in this scene gets the new notes added: its own notes are never removed.
+    function planAccompanyTracks(ctx, resultNotes, ops, plan) {
         var byInstrument = {};
         var order = [];
         for (var i = 0; i < resultNotes.length; i++) {
@@ -733,17 +914,18 @@ var MidiLLM = (function () {
             var ref;
             if (found) {
                 ref = {track: found.index, scene: ctx.scene};
-                if (found.slots[ctx.scene]) {
-                    ops.push({op: "replace_span", clip: ref, start: ctx.span.start, end: ctx.span.end, notes: liveNotes});
-                    continue;
-                }
             } else {
                 ref = {track: ctx.trackCount + created, scene: ctx.scene};
                 ops.push({op: "create_track", index: ref.track, name: trackNameFor(order[k])});
                 created += 1;
             }
-            ops.push({op: "create_clip", track: ref.track, scene: ref.scene, length: length});
-            ops.push({op: "add_notes", clip: ref, notes: liveNotes});
+            if (!found || !found.slots[ctx.scene]) {
+                ops.push({op: "create_clip", track: ref.track, scene: ref.scene, length: length});
+            }
+            ops.push({op: "write_notes", clip: ref, notes: liveNotes, replaced: [], before: [], span: ctx.span,
+                copyOf: null, target: false});
+            plan.notes += liveNotes.length;
+            plan.clips += 1;
         }
     }
 
@@ -772,6 +954,7 @@ var MidiLLM = (function () {
         trackInstrument: trackInstrument,
         trackNameFor: trackNameFor,
         clipRegion: clipRegion,
+        barsStart: barsStart,
         computeSpan: computeSpan,
         selectionRange: selectionRange,
         computeOrigin: computeOrigin,
@@ -789,7 +972,14 @@ var MidiLLM = (function () {
         Job: Job,
         describeMissing: describeMissing,
         TEXT: TEXT,
+        NOTE_FIELDS: NOTE_FIELDS,
+        snapshotNote: snapshotNote,
+        sameNote: sameNote,
         audibleIdsInSpan: audibleIdsInSpan,
+        replacedNotes: replacedNotes,
+        removalPlan: removalPlan,
+        matchCopies: matchCopies,
+        checkKept: checkKept,
         toLiveNote: toLiveNote,
         toLiveNotes: toLiveNotes,
         planWrite: planWrite

@@ -131,6 +131,8 @@ Device.prototype.prepare = function () {
     live.accompanyTarget = settings.target;
     live.clipEnd = live.clip ? core.clipRegion(live.clip).end : 0;
     live.notesSent = notes.length;
+    // What this request may replace, as read now: the one list the write removes notes from.
+    live.replaced = live.clip && mode !== "accompany" ? core.replacedNotes(live.notes, span) : [];
     live.request = {
         id: this.nextId(), replyPort: this.replyPort, mode: mode, prompt: settings.prompt,
         tempo: live.tempo, numerator: live.numerator, denominator: live.denominator,
@@ -154,7 +156,8 @@ Device.prototype.complete = function (result) {
     this.writer.schedule(0);
 };
 
-// The result is complete: write it into Live, all in this one deferred task.
+// The result is complete: write it into Live, all in this one deferred task. What may be removed
+// is decided in one place (core.removalPlan, run by the bridge); an empty result writes nothing.
 Device.prototype.write = function () {
     var ctx = this.ctx, result = this.result;
     try {
@@ -164,35 +167,65 @@ Device.prototype.write = function () {
             return;
         }
         var plan = core.planWrite(ctx, result);
-        this.bridge.execute(plan.ops);
-        var expected = ctx.mode === "infill" ? result.removed : null;
-        if (expected !== null && expected !== undefined) {
-            var removed = 0;
-            for (var i = 0; i < plan.ops.length; i++) {
-                if (plan.ops[i].op === "replace_span" && plan.ops[i].clip.track === ctx.track &&
-                        plan.ops[i].clip.scene === ctx.scene) {
-                    removed = core.audibleIdsInSpan(ctx.notes, ctx.span.start, ctx.span.end).length;
-                }
-            }
-            if (removed !== expected) {
-                log("the daemon replaced " + expected + " notes, the device removed " + removed);
-            }
+        if (plan.empty) {
+            log(ctx.mode + ": the model wrote no notes in the span (the daemon would have replaced " +
+                (result.removed || 0) + "); nothing was changed");
+            this.finish(core.TEXT.empty(result.seed));
+            return;
+        }
+        var summary = this.bridge.execute(plan.ops);
+        log(this.describeWrite(summary, result));
+        for (var b = 0; b < summary.broken.length; b++) {
+            log("error: the notes of " + summary.broken[b] + " after the write; check the clip (Undo restores it)");
         }
         for (var w = 0; w < result.warnings.length; w++) {
             log("warning: " + result.warnings[w]);
         }
-        var note = plan.note;
+        var notes = [];
+        if (summary.kept) {
+            notes.push(core.TEXT.keptUser(summary.kept));
+        }
+        if (plan.note) {
+            notes.push(plan.note);
+        }
         if (result.warnings.length) {
-            note = (note ? note + "; " : "") + result.warnings[0];
+            notes.push(result.warnings[0]);
+        }
+        if (summary.broken.length) {
+            notes.push("Live changed other notes too: see the Max window");
         }
         this.finish(core.TEXT.done({
             notes: plan.notes, variations: result.variations.length, seconds: result.seconds,
-            seed: result.seed, note: note
+            seed: result.seed, note: notes.join("; ")
         }));
     } catch (error) {
         log(error.stack || error.message);
         this.finish("error while writing into Live: " + error.message);
     }
+};
+
+// The Max window line of a write: the true counts, read from what was done (Session and
+// Arrangement alike), next to what the daemon says it replaced.
+Device.prototype.describeWrite = function (summary, result) {
+    var ctx = this.ctx;
+    var text = ctx.mode + ": ";
+    if (summary.target) {
+        text += "removed " + summary.target.removed + " notes and added " + summary.target.added + " in " +
+            summary.target.path;
+    } else {
+        text += "added " + summary.added + " notes in " + summary.clips + " new clip(s) and other tracks' clips";
+    }
+    if (ctx.mode !== "accompany") {
+        text += " (the daemon replaced " + (result.removed || 0) + " of the " + ctx.replaced.length +
+            " notes sent as replaced)";
+    }
+    if (summary.kept) {
+        text += "; kept " + summary.kept + " notes added or changed meanwhile";
+    }
+    if (summary.gone) {
+        text += "; " + summary.gone + " notes to replace were deleted meanwhile";
+    }
+    return text;
 };
 
 // ----- Max's entry points -------------------------------------------------------------------------

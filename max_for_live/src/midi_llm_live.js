@@ -252,15 +252,31 @@ var MidiLLMLive = (function (core) {
             "(or switch to Session View)");
     };
 
-    // The song's loop brace in the clip's beats, cut to the clip, or null.
+    // The song's loop brace in the clip's beats, cut to the clip, or null. An arrangement clip
+    // plays from its start marker; a looped one goes back to its loop start at its loop end.
+    // A brace over more than one pass of the loop is the whole loop; one that crosses the loop
+    // end is cut there.
     Bridge.prototype.loopBraceInClip = function (clip, song) {
-        var start = num(song, "loop_start");
-        var end = start + num(song, "loop_length");
-        var offset = clip.startMarker - clip.startTime;
-        var region = core.clipRegion(clip);
-        var from = Math.max(start + offset, region.start);
-        var to = Math.min(end + offset, region.end);
-        return to > from ? {start: from, end: to} : null;
+        var from = Math.max(num(song, "loop_start"), clip.startTime);
+        var to = Math.min(num(song, "loop_start") + num(song, "loop_length"), clip.endTime);
+        if (!(to > from + core.EPS)) {
+            return null;
+        }
+        var at = clip.startMarker + (from - clip.startTime);
+        var length = to - from;
+        if (!clip.looping) {
+            var end = Math.min(at + length, clip.endMarker);
+            return end > at + core.EPS ? {start: at, end: end} : null;
+        }
+        var loop = clip.loopEnd - clip.loopStart;
+        if (at >= clip.loopEnd - core.EPS) {
+            at = clip.loopStart + ((at - clip.loopEnd) % loop);
+        }
+        if (length >= loop - core.EPS && at >= clip.loopStart - core.EPS) {
+            return {start: clip.loopStart, end: clip.loopEnd};
+        }
+        var stop = Math.min(at + length, clip.loopEnd);
+        return stop > at + core.EPS ? {start: at, end: stop} : null;
     };
 
     // Other MIDI tracks, with the instrument their name says, for accompaniment.
@@ -294,6 +310,7 @@ var MidiLLMLive = (function (core) {
         return ctx.ids.clip === null ? !exists(clip) : String(clip.id) === ctx.ids.clip;
     };
 
+    // The only place that removes notes: ids from core.removalPlan (or their copies), by id.
     Bridge.prototype.removeIds = function (clip, ids) {
         for (var i = 0; i < ids.length; i += REMOVE_BATCH) {
             clip.call.apply(clip, ["remove_notes_by_id"].concat(ids.slice(i, i + REMOVE_BATCH)));
@@ -306,10 +323,46 @@ var MidiLLMLive = (function (core) {
         }
     };
 
+    // One write_notes op (core.planWrite): remove what core.removalPlan allows, add the new notes,
+    // then read the clip again and check that every other note is exactly as it was.
+    Bridge.prototype.writeNotes = function (op, summary) {
+        var path = this.clipPath(op.clip);
+        var clip = this.obj(path);
+        var current = this.readNotes(path);
+        var ids = [];
+        if (op.replaced.length && op.copyOf) {
+            // A fresh copy of the target (not written yet): its copies of the target's removable notes.
+            var source = core.removalPlan(op.replaced, op.before, this.readNotes(this.clipPath(op.copyOf)), op.span);
+            ids = core.matchCopies(source.notes, current);
+        } else if (op.replaced.length) {
+            var plan = core.removalPlan(op.replaced, op.before, current, op.span);
+            ids = plan.ids;
+            summary.kept += plan.kept;
+            summary.gone += plan.gone;
+        }
+        this.removeIds(clip, ids);
+        this.addNotes(clip, op.notes);
+        var after = this.readNotes(path);
+        var broken = core.checkKept(current, after, ids);
+        var expected = current.length - ids.length + op.notes.length;
+        if (broken.length || after.length !== expected) {
+            summary.broken.push(path + ": " + broken.length + " kept notes changed, " + after.length + " notes where " +
+                expected + " were expected");
+        }
+        summary.removed += ids.length;
+        summary.added += op.notes.length;
+        if (op.target) {
+            summary.target = {path: path, removed: ids.length, added: op.notes.length};
+        }
+    };
+
     // Run a plan from core.planWrite. Call it from one deferred task (never from an observer
     // callback): Live then records the whole write together.
+    // Returns {added, removed, clips, tracks, kept (the user's notes in the span kept), gone,
+    // target ({path, removed, added} of the clip the request was about, or null), broken
+    // (descriptions of clips whose kept notes changed: empty unless Live misbehaved)}.
     Bridge.prototype.execute = function (ops) {
-        var summary = {added: 0, removed: 0, clips: 0, tracks: 0};
+        var summary = {added: 0, removed: 0, clips: 0, tracks: 0, kept: 0, gone: 0, target: null, broken: []};
         for (var i = 0; i < ops.length; i++) {
             var op = ops[i];
             var clip;
@@ -331,17 +384,8 @@ var MidiLLMLive = (function (core) {
                 this.obj(this.slotPath(op.track, op.from)).call("duplicate_clip_to", "id", parseInt(target.id, 10));
                 summary.clips += 1;
                 break;
-            case "replace_span":
-                clip = this.obj(this.clipPath(op.clip));
-                var ids = core.audibleIdsInSpan(this.readNotes(this.clipPath(op.clip)), op.start, op.end);
-                this.removeIds(clip, ids);
-                this.addNotes(clip, op.notes);
-                summary.removed += ids.length;
-                summary.added += op.notes.length;
-                break;
-            case "add_notes":
-                this.addNotes(this.obj(this.clipPath(op.clip)), op.notes);
-                summary.added += op.notes.length;
+            case "write_notes":
+                this.writeNotes(op, summary);
                 break;
             case "extend_clip":
                 clip = this.obj(this.clipPath(op.clip));

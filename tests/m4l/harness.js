@@ -138,7 +138,9 @@ function decodeOsc(buffer) {
 class MaxDevice {
     /**
      * options: {live: FakeLive, name, sources (default: the src files), dropIncoming(address, args):
-     *           true to lose that datagram (a lost UDP packet), jsarguments (the [js] box's words),
+     *           true to lose that datagram (a lost UDP packet), onIncoming(address, args): called as
+     *           each reply arrives, before the script sees it (the user editing Live meanwhile),
+     *           jsarguments (the [js] box's words),
      *           globals (more of Max's globals, e.g. Dict), onOutlet(index, values): true when it
      *           took a message of another outlet than OSC (0) and UI (1)}
      */
@@ -147,6 +149,7 @@ class MaxDevice {
         this.name = options.name || "device";
         this.sources = options.sources || SOURCES;
         this.dropIncoming = options.dropIncoming || null;
+        this.onIncoming = options.onIncoming || null;
         this.jsarguments = options.jsarguments || ["midi-llm.js"];
         this.globals = options.globals || {};
         this.onOutlet = options.onOutlet || null;
@@ -301,6 +304,9 @@ class MaxDevice {
                     continue;
                 }
                 this.received.push([address, ...args]);
+                if (this.onIncoming) {
+                    this.onIncoming(address, args);
+                }
                 setImmediate(() => this.message(address, ...args)); // [deferlow]
             }
         });

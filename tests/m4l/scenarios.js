@@ -11,6 +11,7 @@ const assert = require("assert");
 const {FakeLive} = require("./fake_live");
 const {MaxDevice, freePort} = require("./harness");
 const {byId, futureDaemon, notesEvery, option, options, scenarioMain} = require("./testkit");
+const {assertKept, newNotes, snapshotSet} = require("./live_invariant");
 
 // Menu indexes, as the device's live.menu objects send them.
 const MODE = {generate: 0, continue: 1, infill: 2, accompany: 3};
@@ -398,6 +399,125 @@ const scenarios = {
             assert.ok(fresh.length > 0, "new notes");
             assert.ok(inSpan(fresh, 4, 12));
             assert.strictEqual(live.tracks[0].slots[0].clip, null, "nothing in Session View");
+            // The Max window tells the true counts (an arrangement clip has no scene).
+            const removed = [...before.keys()].filter((id) => !after.has(id)).length;
+            assert.strictEqual(removed, 8);
+            const line = device.posts.find((p) => p.includes("infill: removed"));
+            assert.ok(line, `a line with the counts in the Max window: ${JSON.stringify(device.posts)}`);
+            assert.ok(line.includes(`removed ${removed} notes and added ${fresh.length} in live_set tracks 0 ` +
+                "arrangement_clips 0"), line);
+            checkWrites(live, device);
+            return {status, line: line.trim()};
+        } finally {
+            device.close();
+        }
+    },
+
+    // A clip whose start marker (4) and loop start (6) are not on the song's bar lines, in 7/8
+    // (bars of 3.5 beats): one bar is counted from the loop start, never from a bar line before it.
+    async bars_span_in_clip_coordinates({daemonPort}) {
+        const live = new FakeLive({
+            numerator: 7, denominator: 8,
+            tracks: [{name: "Piano", slots: [{length: 16, startMarker: 4, loopStart: 6, loopEnd: 13, endMarker: 14,
+                notes: notesEvery(0.5, 0, 16)}]}],
+        });
+        const clip = live.tracks[0].slots[0].clip;
+        const snapshot = snapshotSet(live);
+        const device = new MaxDevice({live});
+        try {
+            const status = await run(device, {daemon_port: daemonPort, mode: MODE.infill, span: SPAN.bars, bars: 1,
+                seed: 3});
+            assert.match(status, /^done: \d+ notes/);
+            const request = header(device, "infill");
+            assert.strictEqual(option(request, "time_sig"), "7/8");
+            assert.strictEqual(option(request, "start"), 6, "the bar starts at the loop start");
+            assert.strictEqual(option(request, "end"), 9.5, "one bar of 7/8 later");
+            const replaced = new Set(clip.notes.filter(() => false).map((n) => n.note_id));
+            for (const note of snapshot.get(clip).values()) {
+                if (!note.mute && note.start_time >= 6 && note.start_time < 9.5) {
+                    replaced.add(note.note_id);
+                }
+            }
+            const removed = assertKept(live, snapshot, replaced, "bars span");
+            assert.strictEqual(removed.length ? removed[0][1].length : 0, replaced.size, "the span's notes are replaced");
+            assert.ok(inSpan(newNotes(snapshot, clip), 6, 9.5), "new notes inside the bar");
+            checkWrites(live, device);
+            return {status, replaced: replaced.size};
+        } finally {
+            device.close();
+        }
+    },
+
+    // The tracks of the instruments the model writes already hold clips in this scene ("Cembalo"
+    // in the issue; here the bass and the drums the tiny checkpoint writes): the new parts are
+    // added to those clips, none of their notes is removed.
+    async accompany_keeps_other_tracks({daemonPort}) {
+        const live = new FakeLive({
+            tracks: [
+                {name: "Piano", slots: [{length: 8, notes: notesEvery(0.5, 0, 8)}]},
+                {name: "Bass [33]", devices: [], slots: [{length: 8, notes: notesEvery(0.25, 0, 8, {velocity: 70.5})}]},
+                {name: "Drums", devices: [], slots: [{length: 8, startMarker: 1, notes: notesEvery(1 / 3, 0, 8)}]},
+            ],
+        });
+        const snapshot = snapshotSet(live);
+        const [bass, drums] = [live.tracks[1].slots[0].clip, live.tracks[2].slots[0].clip];
+        const device = new MaxDevice({live});
+        try {
+            const status = await run(device, {
+                daemon_port: daemonPort, mode: MODE.accompany, span: SPAN.loop, target: TARGET.tracks, seed: 11,
+            });
+            assert.match(status, /^done: \d+ notes/);
+            assertKept(live, snapshot, new Set(), "accompany into other tracks");
+            const added = newNotes(snapshot, bass).length + newNotes(snapshot, drums).length;
+            assert.ok(added > 0, "parts went into the clips already there");
+            assert.strictEqual(bass.notes.length + drums.notes.length, 32 + 24 + added, "added, none removed");
+            checkWrites(live, device);
+            return {status, added};
+        } finally {
+            device.close();
+        }
+    },
+
+    // While the model writes, the user adds a note in the span, edits one of the notes to be
+    // replaced and deletes another: the added and the edited notes stay, the status says so.
+    async user_edits_while_writing({daemonPort}) {
+        const live = new FakeLive({tracks: [{name: "Synth Bass", slots: [{length: 8, notes: notesEvery(0.5, 0, 8)}]}]});
+        const clip = live.tracks[0].slots[0].clip;
+        let userNote = null;
+        const edited = clip.notes.find((n) => n.start_time === 2);
+        const deleted = clip.notes.find((n) => n.start_time === 3);
+        const device = new MaxDevice({
+            live,
+            onIncoming: (address) => {
+                if (address === "/midi-llm/started" && !userNote) {
+                    userNote = live.userAddNote(clip, {pitch: 99, start_time: 1.125, duration: 0.5, velocity: 77});
+                    live.userEditNote(clip, edited.note_id, {velocity: 12});
+                    live.userDeleteNote(clip, deleted.note_id);
+                }
+            },
+        });
+        const snapshotAtRequest = snapshotSet(live);
+        try {
+            const status = await run(device, {daemon_port: daemonPort, mode: MODE.infill, span: SPAN.bars, bars: 1,
+                seed: 5});
+            assert.ok(userNote, "the user edited the clip while the model wrote");
+            const now = new Map(clip.notes.map((n) => [n.note_id, n]));
+            assert.ok(now.has(userNote.note_id), "the user's new note is kept");
+            assert.ok(now.has(edited.note_id), "the note the user edited is kept");
+            assert.strictEqual(now.get(edited.note_id).velocity, 12, "with the user's edit");
+            assert.match(status, /^done: \d+ notes.*; kept 2 notes you added or changed in the span while the model wrote/);
+            const replaced = new Set([...snapshotAtRequest.get(clip).values()]
+                .filter((n) => n.start_time < 4 && n.note_id !== edited.note_id).map((n) => n.note_id));
+            for (const note of snapshotAtRequest.get(clip).values()) {
+                if (note.note_id === edited.note_id) {
+                    continue;
+                }
+                if (!replaced.has(note.note_id)) {
+                    assert.deepStrictEqual(now.get(note.note_id), note, `note ${note.note_id} outside the bar is untouched`);
+                } else {
+                    assert.ok(!now.has(note.note_id), `note ${note.note_id} was replaced`);
+                }
+            }
             checkWrites(live, device);
             return {status};
         } finally {

@@ -168,43 +168,159 @@ tests["instruments from track names, Drum Racks and brackets"] = () => {
 };
 
 tests["the plan: variations into the next empty slots, new scenes when none are left"] = () => {
-    const result = {variations: [[{pitch: 60, start: 0, duration: 1, velocity: 72, mute: 0, instrument: 0}],
-        [{pitch: 62, start: 1, duration: 1, velocity: 72, mute: 0, instrument: 0}], []], removed: 0};
+    const n = (pitch, start) => ({pitch, start, duration: 1, velocity: 72, mute: 0, instrument: 0});
+    const result = {variations: [[n(60, 0)], [n(62, 1)], [n(64, 2)]], removed: 0};
     const ctx = {mode: "generate", view: "session", track: 2, scene: 1, target: {ref: {track: 2, scene: 1}, exists: false},
-        span: {start: 0, end: 4}, origin: 0, slots: [true, false, true, false], sceneCount: 4, trackCount: 3, clipEnd: 0};
+        span: {start: 0, end: 4}, origin: 0, slots: [true, false, true, false], sceneCount: 4, trackCount: 3, clipEnd: 0,
+        notes: [], replaced: []};
     const plan = core.planWrite(ctx, result);
     same(plan.ops.map((o) => [o.op, o.scene === undefined ? (o.clip || {}).scene : o.scene]), [
-        ["create_clip", 1], ["add_notes", 1], ["create_clip", 3], ["add_notes", 3], ["create_scene", undefined],
-        ["create_clip", 4], ["add_notes", 4]]);
-    assert.strictEqual(plan.notes, 2);
+        ["create_clip", 3], ["write_notes", 3], ["create_scene", undefined], ["create_clip", 4], ["write_notes", 4],
+        ["create_clip", 1], ["write_notes", 1]]);
+    assert.strictEqual(plan.notes, 3);
+    assert.ok(plan.ops.filter((o) => o.op === "write_notes").every((o) => o.replaced.length === 0), "new clips replace nothing");
 
-    const infill = core.planWrite({...ctx, mode: "infill", target: {ref: {track: 2, scene: 1}, exists: true}, clipEnd: 8},
-        {variations: result.variations.slice(0, 2), removed: 3});
-    same(infill.ops.map((o) => o.op), ["replace_span", "duplicate_clip", "replace_span"]);
-    same(infill.ops[1], {op: "duplicate_clip", track: 2, from: 1, to: 3});
+    const withEmpty = core.planWrite(ctx, {variations: [[n(60, 0)], [], [n(64, 2)]], removed: 0});
+    same(withEmpty.ops.filter((o) => o.op === "create_clip").map((o) => o.scene), [3, 1], "an empty variation gets no clip");
+    assert.match(withEmpty.note, /1 of 3 variations had no notes/);
 
-    const cont = core.planWrite({...ctx, mode: "continue", span: {start: 8, end: 12},
-        target: {ref: {track: 2, scene: 1}, exists: true}, clipEnd: 8}, {variations: [result.variations[0]], removed: 0});
-    same(cont.ops.map((o) => o.op), ["add_notes", "extend_clip"]);
+    const old = [{note_id: 7, pitch: 50, start_time: 1, duration: 1, velocity: 90, mute: 0}];
+    const infillCtx = {...ctx, mode: "infill", target: {ref: {track: 2, scene: 1}, exists: true}, clipEnd: 8, notes: old,
+        replaced: old};
+    const infill = core.planWrite(infillCtx, {variations: result.variations.slice(0, 2), removed: 1});
+    same(infill.ops.map((o) => o.op), ["duplicate_clip", "write_notes", "write_notes"], "copies before the target changes");
+    same(infill.ops[0], {op: "duplicate_clip", track: 2, from: 1, to: 3});
+    same(infill.ops[1].copyOf, {track: 2, scene: 1});
+    assert.ok(infill.ops[2].target && infill.ops[2].copyOf === null);
+    same(infill.ops[2].replaced, old);
+
+    const cont = core.planWrite({...infillCtx, mode: "continue", span: {start: 8, end: 12}},
+        {variations: [result.variations[0]], removed: 0});
+    same(cont.ops.map((o) => o.op), ["write_notes", "extend_clip"]);
+    same(cont.ops[0].replaced, [], "continue replaces nothing unless the daemon says it did");
     assert.strictEqual(cont.ops[1].end, 12);
 
-    const arrangement = core.planWrite({...ctx, mode: "infill", view: "arrangement",
-        target: {ref: {track: 2, arrangement: 0}, exists: true}}, {variations: result.variations, removed: 0});
-    same(arrangement.ops.map((o) => o.op), ["replace_span"]);
+    const arrangement = core.planWrite({...infillCtx, view: "arrangement", target: {ref: {track: 2, arrangement: 0}, exists: true}},
+        {variations: result.variations, removed: 0});
+    same(arrangement.ops.map((o) => o.op), ["write_notes"]);
     assert.match(arrangement.note, /need Session View/);
+
+    for (const mode of ["generate", "infill", "continue", "accompany"]) {
+        const empty = core.planWrite({...infillCtx, mode}, {variations: [[], []], removed: 1});
+        assert.ok(empty.empty, `${mode}: an empty result`);
+        same(empty.ops, [], `${mode}: an empty result writes nothing`);
+    }
 };
 
-tests["the plan: accompaniment to the track of each instrument, or new named tracks"] = () => {
+tests["the plan: accompaniment to the track of each instrument, or new named tracks, adding only"] = () => {
     const n = (instrument, start) => ({pitch: 40, start, duration: 1, velocity: 72, mute: 0, instrument});
     const ctx = {mode: "accompany", view: "session", accompanyTarget: "tracks", track: 0, scene: 0,
         target: {ref: {track: 0, scene: 0}, exists: true}, span: {start: 0, end: 8}, origin: 0, clipEnd: 8,
-        trackCount: 3, otherTracks: [{index: 1, instrument: 33, slots: {0: false}}, {index: 2, instrument: 128, slots: {0: true}}]};
+        trackCount: 3, otherTracks: [{index: 1, instrument: 33, slots: {0: false}}, {index: 2, instrument: 128, slots: {0: true}}],
+        notes: [], replaced: []};
     const plan = core.planWrite(ctx, {variations: [[n(128, 0), n(33, 1), n(81, 2), n(33, 3)]], removed: 0});
     same(plan.ops.map((o) => [o.op, o.op === "create_track" ? o.index : (o.track === undefined ? o.clip.track : o.track)]), [
-        ["create_clip", 1], ["add_notes", 1], ["create_track", 3], ["create_clip", 3], ["add_notes", 3],
-        ["replace_span", 2]]);
+        ["create_clip", 1], ["write_notes", 1], ["create_track", 3], ["create_clip", 3], ["write_notes", 3],
+        ["write_notes", 2]]);
     assert.strictEqual(plan.ops[2].name, "Lead 2 (sawtooth) [81]");
+    assert.ok(plan.ops.filter((o) => o.op === "write_notes").every((o) => o.replaced.length === 0),
+        "a track's clip that is there gets notes added, never removed");
     assert.strictEqual(plan.notes, 4);
+};
+
+tests["removal: only notes sent as replaced, by id, still as they were; the user's notes stay"] = () => {
+    const note = (id, start, extra = {}) => ({note_id: id, pitch: 60, start_time: start, duration: 1 / 3, velocity: 99.5,
+        mute: 0, probability: 0.75, velocity_deviation: -3, release_velocity: 41, ...extra});
+    const before = [note(1, 0), note(2, 1 / 3), note(3, 2), note(4, 2.5, {mute: 1}), note(5, 9)];
+    const span = {start: 0, end: 4};
+    const replaced = core.replacedNotes(before, span);
+    same(replaced.map((n) => n.note_id), [1, 2, 3], "audible notes starting in the span; muted and later ones are kept");
+    same(core.removalPlan(replaced, before, before, span), {ids: [1, 2, 3], notes: before.slice(0, 3), kept: 0, gone: 0});
+    // Meanwhile the user nudged note 2 by a hair, deleted note 3 and added note 6 in the span.
+    const current = [note(1, 0), note(2, 1 / 3 + 1e-12), note(4, 2.5, {mute: 1}), note(5, 9), note(6, 1)];
+    same(core.removalPlan(replaced, before, current, span), {ids: [1], notes: [current[0]], kept: 2, gone: 1});
+    same(core.removalPlan(replaced, before, [note(1, 0, {probability: 0.5})], span).ids, [], "any field counts");
+    same(core.removalPlan([], before, before, span).ids, [], "nothing sent as replaced: nothing goes");
+    same(core.checkKept(before, before.slice(0, 4), [5]), []);
+    same(core.checkKept(before, [...before.slice(0, 3), note(4, 2.5), before[4]], []), [4], "an unmuted note is a change");
+    const copies = before.map((n, i) => ({...n, note_id: 100 + i}));
+    same(core.matchCopies(before.slice(0, 2), copies), [100, 101], "a fresh copy's notes by content");
+};
+
+tests["bars are counted from the clip's region, never before its start marker"] = () => {
+    const clip = (extra) => ({looping: true, loopStart: 6, loopEnd: 13, startMarker: 4, endMarker: 14, ...extra});
+    same(core.computeSpan({mode: "infill", kind: "bars", bars: 1, bar: 3.5, clip: clip()}), {start: 6, end: 9.5},
+        "7/8, start marker 4, loop start 6: one bar from the loop start (not [3.5, 7))");
+    same(core.computeSpan({mode: "infill", kind: "bars", bars: 2, bar: 3.5, clip: clip({loopStart: 2})}), {start: 4, end: 11},
+        "a loop starting before the start marker: from the start marker");
+    same(core.computeSpan({mode: "infill", kind: "bars", bars: 1, bar: 5, clip: clip({looping: false, startMarker: 1.25})}),
+        {start: 1.25, end: 6.25}, "5/4, unlooped: from the start marker");
+    same(core.computeSpan({mode: "infill", kind: "selection", bars: 1, bar: 4, clip: clip({startMarker: 4.5}),
+        selection: {start: 4.75, end: 5.5}}), {start: 4.5, end: 6}, "selected notes widened, not past the start marker");
+    same(core.computeSpan({mode: "infill", kind: "selection", bars: 1, bar: 4, clip: clip(),
+        selection: {start: 3.25, end: 3.75}}), {start: 3.25, end: 4.25}, "a selection before the start marker: not widened");
+    for (let i = 0; i < 500; i++) {
+        const bar = [2, 3, 3.5, 4, 5, 6][i % 6];
+        const startMarker = Math.round(Math.random() * 40) / 8;
+        const looping = i % 2 === 0;
+        const loopStart = Math.max(0, startMarker + Math.round((Math.random() - 0.4) * 24) / 4);
+        const c = {looping, loopStart, loopEnd: loopStart + 0.25 + Math.random() * 12, startMarker,
+            endMarker: startMarker + 0.25 + Math.random() * 12};
+        const span = core.computeSpan({mode: "infill", kind: "bars", bars: 1 + (i % 3), bar, clip: c});
+        const region = core.clipRegion(c);
+        assert.ok(span.start >= Math.max(region.start, startMarker) - 1e-6, JSON.stringify({c, span}));
+        assert.ok(Math.abs(span.end - span.start - bar * (1 + (i % 3))) < 1e-5);
+    }
+};
+
+tests["the loop brace in an arrangement clip's beats: from its start marker, around its loop"] = () => {
+    const live = new FakeLive({view: "Arranger", tracks: [{name: "Piano", slots: [null]}]});
+    const device = new MaxDevice({live});
+    try {
+        device.message("init");
+        const bridge = device.context.device.bridge;
+        const brace = (clip, loopStart, loopLength) => bridge.loopBraceInClip(clip, {
+            get: (property) => [{loop_start: loopStart, loop_length: loopLength}[property]],
+        });
+        const unlooped = {looping: false, startMarker: 4, endMarker: 20, loopStart: 4, loopEnd: 20, startTime: 8, endTime: 24};
+        same(brace(unlooped, 12, 8), {start: 8, end: 16}, "song beat 12 is clip beat 4 + 4");
+        same(brace(unlooped, 0, 10), {start: 4, end: 6}, "cut to the clip's start");
+        const looped = {looping: true, startMarker: 2, endMarker: 8, loopStart: 4, loopEnd: 8, startTime: 16, endTime: 32};
+        same(brace(looped, 16, 4), {start: 2, end: 6}, "the first pass starts at the start marker");
+        same(brace(looped, 24, 2), {start: 6, end: 8}, "the second pass: song 24 = clip 2 + 8 = 6 after the loop");
+        same(brace(looped, 22, 6), {start: 4, end: 8}, "a whole pass of the loop is the loop");
+        assert.strictEqual(brace(looped, 40, 4), null, "after the clip");
+        same(device.errors, []);
+    } finally {
+        device.close();
+    }
+};
+
+tests["an empty result leaves the clip as it was and says so"] = () => {
+    const clipNotes = [];
+    for (let i = 0; i < 12; i++) {
+        clipNotes.push({pitch: 60 + i, start_time: i / 3, duration: 1 / 3, velocity: 90.25});
+    }
+    const live = new FakeLive({tracks: [{name: "Piano", slots: [{length: 8, notes: clipNotes}]}]});
+    const clip = live.tracks[0].slots[0].clip;
+    const before = JSON.parse(JSON.stringify(clip.notes));
+    const device = new MaxDevice({live});
+    try {
+        device.message("mode", 2);
+        device.message("span", 0);
+        device.message("bars", 1);
+        device.message("init");
+        const dev = device.context.device;
+        dev.ctx = dev.prepare();
+        dev.result = {variations: [[]], removed: 12, seed: 77, seconds: 0.1, warnings: []};
+        device.runTask(() => dev.write());
+        assert.strictEqual(device.status, "the model wrote no notes in the span: nothing changed; press Generate again (seed 77)");
+        same(live.writes(), [], "nothing is written");
+        assert.deepStrictEqual(clip.notes, before, "every note as it was");
+        same(device.errors, []);
+    } finally {
+        device.close();
+    }
 };
 
 tests["the device refuses to touch Live before live.thisdevice, and reads every note"] = () => {
