@@ -214,8 +214,8 @@ def test_tool_logic_unit_tests():
     assert " 0 failed" in done.stdout
 
 
-def scenario(name: str, daemon_port: int | None = None, env: dict | None = None) -> str:
-    return run_scenario("miditool_scenarios.js", name, daemon_port, env=env)
+def scenario(name: str, daemon_port: int | None = None, env: dict | None = None, timeout: float = 75) -> str:
+    return run_scenario("miditool_scenarios.js", name, daemon_port, env=env, timeout=timeout)
 
 
 @needs_node
@@ -240,8 +240,9 @@ SCENARIOS = [
     "generator_scale_out_of_range",  # no pitch of the scale in Low..High: the daemon's refusal in the status line
     "generator_reroll",           # same seed, same notes; Re-roll: same request, new seed, other notes (cycle continued)
     "generator_waits_for_apply",  # Auto off: the result waits for the next Apply
-    "transform_keep_rhythm",      # keep_rhythm 1 sent: onsets, durations, velocities exact; the daemon's pitches
-    "transform_keep_pitches",     # keep_pitches 1 sent: the pitch sequence and chords kept, the model's rhythm
+    "transform_keep_rhythm",      # keep_rhythm 1 sent; in place: same note_ids and MPE, only the pitches are the daemon's
+    "transform_keep_pitches",     # keep_pitches 1 sent; in place: pitches and chords kept, only the rhythm is the model's
+    "transform_keep_pitches_no_room",  # the model cannot place every note: it says so, nothing changes, none placed
     "transform_accompany",        # the selection stays, a part is added in its own range
     "cancel_running",             # Cancel while the model writes: nothing written
 ]
@@ -253,6 +254,16 @@ SCENARIOS = [
 def test_tool_against_a_real_daemon(tool_daemon, name):
     output = scenario(name, tool_daemon.port)
     assert output.startswith(f"ok {name}"), output
+
+
+@pytest.mark.slow
+@needs_node
+def test_every_kept_note_goes_back_bit_identical_on_every_outcome(tool_daemon):
+    """Property: random clips (triplets, odd positions, per-note data), random requests of every
+    mode, every outcome (done, error, cancel, daemon down, empty result); on each, every note the
+    request did not replace is bit-identical, and keep rhythm / keep pitches change notes in place."""
+    output = scenario("invariant_property", tool_daemon.port, timeout=240)
+    assert output.startswith("ok invariant_property"), output
 
 
 @pytest.mark.slow

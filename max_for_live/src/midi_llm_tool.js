@@ -75,13 +75,15 @@ function readDict(name) {
     }
 }
 
-// The answer to this apply cycle, synchronously, into live.miditool.out.
+// The answer to this apply cycle, synchronously, into live.miditool.out: `notes` from
+// toolCore.answer (the only maker of answers: see THE INVARIANT in midi_llm_tool_core.js).
+// JSON carries each double exactly (the shortest text that reads back as the same double).
 function emitNotes(notes) {
     if (!outDict) {
         outDict = new Dict();
     }
     outDict.clear();
-    outDict.parse(JSON.stringify(toolCore.outputDict(notes)));
+    outDict.parse(JSON.stringify({notes: notes}));
     outlet(OUT_NOTES, "dictionary", outDict.name);
 }
 
@@ -157,34 +159,38 @@ Tool.prototype.finished = function () {
 
 // ----- Live's apply cycles ------------------------------------------------------------------------
 
-// live.miditool.in handed over its notes (the context came just before): answer now.
+// live.miditool.in handed over its notes (the context came just before): answer now. `raw` is
+// the notes exactly as Live gave them, `input` the same notes cleaned and sorted for the logic.
+// Every answer is {base (the notes it edits), edit (or null)}, turned into notes by toolCore.answer.
 Tool.prototype.onTrigger = function (notesValue, contextValue) {
-    var input = toolCore.readNotes(notesValue);
+    var raw = toolCore.inputNotes(notesValue);
+    var input = toolCore.readNotes(raw);
     var context = toolCore.readContext(contextValue);
-    var answer = input;
+    var notes;
     try {
-        answer = this.answer(input, context);
+        var reply = this.answer(raw, input, context);
+        notes = toolCore.answer(reply.base, reply.edit).notes;
     } catch (error) {
         log(error.stack || error.message);
-        answer = input; // Live gets its answer whatever happened
+        notes = toolCore.answer(raw, null).notes; // Live gets its answer whatever happened: the input as it was
         if (this.state === "ready") {
             this.finish("error while writing the result: " + error.message);
         }
     }
-    emitNotes(answer);
+    emitNotes(notes);
 };
 
-Tool.prototype.answer = function (input, context) {
+Tool.prototype.answer = function (raw, input, context) {
     if (this.state === "ready") {
-        return this.applyResult(input, context);
+        return this.applyResult(raw, input, context);
     }
     if (this.busy()) {
-        return this.unchanged(input, context);
+        return this.unchanged(raw, input, context);
     }
     this.applyTimer.cancel();
     if (!this.rerollNext && !this.armed && Date.now() - settingsChangedAt < SETTLE) {
         say(toolCore.TEXT.settled);
-        return this.unchanged(input, context);
+        return this.unchanged(raw, input, context);
     }
     if (this.state === "checking") {
         this.pongWaiter = null;
@@ -198,29 +204,30 @@ Tool.prototype.answer = function (input, context) {
     this.setButton();
     say("connecting to the daemon on port " + settings.daemonPort + "...");
     this.starter.schedule(0);
-    return this.unchanged(input, context);
+    return this.unchanged(raw, input, context);
 };
 
 // The answer that changes nothing the user sees. When Live continues the apply cycle of the last
-// result, it hands over the notes from before that result: the answer is the result again. A
-// Generator that got no notes answers with the notes that start in the time selection (read
-// through LiveAPI), which its answer replaces.
-Tool.prototype.unchanged = function (input, context) {
+// result, it hands over the notes from before that result: the answer is that result's edit
+// again. A Generator that got no notes answers with the notes that start in the time selection
+// (read through LiveAPI, as Live gave them there), which its answer edits.
+Tool.prototype.unchanged = function (raw, input, context) {
     if (this.shown && input.length && toolCore.signature(input) === this.shown.input) {
-        return this.shown.output;
+        return {base: raw, edit: this.shown.edit};
     }
     if (KIND !== "generator" || input.length || !context.selection) {
-        return input;
+        return {base: raw, edit: null};
     }
-    return this.notesIn(context.selection);
+    return {base: this.notesIn(context.selection), edit: null};
 };
 
+// The clip's notes that start in `span`, as LiveAPI gave them.
 Tool.prototype.notesIn = function (span) {
     var clip = this.readClip();
     var found = [];
-    for (var i = 0; clip && i < clip.notes.length; i++) {
-        if (toolCore.startsIn(clip.notes[i], span)) {
-            found.push(clip.notes[i]);
+    for (var i = 0; clip && i < clip.raw.length; i++) {
+        if (toolCore.startsIn(toolCore.cleanNote(clip.raw[i]), span)) {
+            found.push(clip.raw[i]);
         }
     }
     return found;
@@ -228,30 +235,35 @@ Tool.prototype.notesIn = function (span) {
 
 // A result is waiting and Live runs an apply cycle: write it, if this is still the clip (and
 // selection) it was made for.
-Tool.prototype.applyResult = function (input, context) {
+Tool.prototype.applyResult = function (raw, input, context) {
     var planned = this.planned, done = this.done, result = this.result;
     var clipId = this.detailClipId();
     if (planned.clipId !== null && clipId !== null && clipId !== planned.clipId) {
         this.finish(toolCore.TEXT.clipChanged);
-        return this.unchanged(input, context);
+        return this.unchanged(raw, input, context);
     }
     if (KIND === "generator" && planned.selection && !toolCore.sameSelection(context.selection, planned.selection)) {
         this.finish(toolCore.TEXT.selectionChanged);
-        return this.unchanged(input, context);
+        return this.unchanged(raw, input, context);
     }
     if (KIND === "transformation") {
         var now = toolCore.signature(input);
         if (now !== toolCore.signature(planned.originals) && now !== this.written) {
             this.finish(toolCore.TEXT.selectionChanged);
-            return input;
+            return {base: raw, edit: null};
         }
     }
-    var base = KIND === "generator" && !input.length ? this.notesIn(planned.span) : input;
-    var notes = toolCore.output(planned, done, base);
-    this.written = toolCore.signature(done.notes);
-    this.shown = {input: toolCore.signature(input), output: notes};
+    var base = KIND === "generator" && !input.length ? this.notesIn(planned.span) : raw;
+    var edit = toolCore.edit(planned, done, toolCore.readNotes(base));
+    var written = toolCore.answer(base, edit);
+    if (!written.written) {
+        this.finish(toolCore.TEXT.selectionChanged);
+        return {base: base, edit: null};
+    }
+    this.written = toolCore.signature(toolCore.readNotes(written.notes));
+    this.shown = {input: toolCore.signature(input), edit: edit};
     this.finish(toolCore.TEXT.done(planned, done, result));
-    return notes;
+    return {base: base, edit: edit};
 };
 
 // The bang brought no apply cycle: Live did not run the tool (Auto off, or the tool's panel is
@@ -286,7 +298,7 @@ Tool.prototype.readClip = function () {
         }
         var path = MidiLLMLive.cleanPath(detail.path);
         var info = this.bridge.readClip(path);
-        var notes = toolCore.readNotes(this.bridge.readNotes(path));
+        var raw = toolCore.inputNotes(this.bridge.readNotes(path));
         var instrument = null;
         var track = /^live_set tracks (\d+)/.exec(path);
         if (track) {
@@ -299,7 +311,8 @@ Tool.prototype.readClip = function () {
             }
             instrument = core.trackInstrument(str(api, "name"), classes);
         }
-        return {id: String(detail.id), notes: notes, region: core.clipRegion(info), trackInstrument: instrument};
+        return {id: String(detail.id), notes: toolCore.readNotes(raw), raw: raw, region: core.clipRegion(info),
+            trackInstrument: instrument};
     } catch (error) {
         log("cannot read the clip through LiveAPI: " + error.message);
         return null;
@@ -401,6 +414,10 @@ Tool.prototype.complete = function (result) {
         this.finish("error: " + error.message);
         return;
     }
+    if (done.incomplete) {
+        this.finish(done.incomplete + " (seed " + result.seed + ")");
+        return;
+    }
     if (done.empty) {
         this.finish(toolCore.TEXT.empty + " (seed " + result.seed + ")");
         return;
@@ -474,7 +491,7 @@ function dictionary(name) {
     var context = pendingContext;
     pendingContext = null;
     if (!tool) {
-        emitNotes(toolCore.readNotes(value));
+        emitNotes(toolCore.answer(toolCore.inputNotes(value), null).notes);
         say("the tool is still loading");
         return;
     }

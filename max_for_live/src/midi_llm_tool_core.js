@@ -5,14 +5,14 @@
 // reading live.miditool.in's dictionaries (notes and context: time selection, grid, scale),
 // the request of the Generator and of the Transformation (the clip's scale as the daemon's
 // pitch_class options, keep_rhythm for "keep rhythm", keep_pitches for "keep pitches"), the
-// fitting of the daemon's "keep rhythm" and "keep pitches" results onto the selected notes, and the
-// note list for live.miditool.out.
+// matching of the daemon's "keep rhythm" and "keep pitches" results to the selected notes, and
+// the answer for live.miditool.out.
 //
-// The output contract (Live 12's MIDI Tools): the notes sent to live.miditool.out replace the
-// notes live.miditool.in gave the tool. A Generator's output goes into the time selection (the
-// clip's loop without one); when Live gives a Generator no notes, its output replaces the notes
-// that start in the time selection. So every output here is "the input, changed": notes the tool
-// does not rewrite are sent back as they came (with their note_id).
+// The output contract (Live 12's MIDI Tools): the notes sent to live.miditool.out are an edit of
+// the notes live.miditool.in gave the tool (by note_id: modified in place, added, removed). A
+// Generator's output goes into the time selection (the clip's loop without one); when Live gives
+// a Generator no notes, its output edits the notes that start in the time selection. The one
+// rule for what goes back, and the one function that builds it: see THE INVARIANT below.
 
 var MidiLLMTool = (function (core) {
     "use strict";
@@ -247,6 +247,113 @@ var MidiLLMTool = (function (core) {
         return note.start_time >= span.start - EPS && note.start_time < span.end - EPS;
     }
 
+    // ----- what goes back to Live: THE INVARIANT ---------------------------------------------------
+    //
+    // Live 12 reads live.miditool.out's notes as an edit of the notes live.miditool.in handed over:
+    // a note with its note_id is modified in place (and keeps what the dictionary does not carry:
+    // MPE, and the rest of Live's per-note data), a note without note_id is added, a note of the
+    // input that is not handed back is removed. Max's Dict holds the numbers as doubles.
+    //
+    //   Every note the request did not replace goes back bit-identical, on every outcome (a result,
+    //   an error, a cancel, the daemon down, an empty result, a result for other notes): the very
+    //   note object Live handed over, every field and the same doubles, with its note_id.
+    //
+    // answer() is the one place that builds what goes to live.miditool.out, and so the one place
+    // that enforces it: from the input as Live gave it and an edit {remove: {key: true}, change:
+    // {key: {field: value}}, fields (the fields a change may set), add: [new notes]}, or no edit.
+    // A note the edit does not name is copied field by field, untouched; a changed note keeps its
+    // note_id and every field but the edit's (keep rhythm: pitch; keep pitches: start_time and
+    // duration); only new notes are made here. An edit that names a note the input lacks writes
+    // nothing at all.
+
+    var CHANGEABLE = {pitch: ["pitch"], rhythm: ["start_time", "duration"]};
+
+    // A note's identity across cycles: its note_id, or (a note without one) its exact position.
+    function noteKey(note) {
+        if (note.note_id !== undefined && note.note_id !== null) {
+            return "id " + note.note_id;
+        }
+        return "at " + Number(note.pitch) + " " + Number(note.start_time) + " " + Number(note.duration);
+    }
+
+    // The notes of the left outlet's dictionary exactly as Live gave them (objects, in its order).
+    function inputNotes(value) {
+        var list = value && !isArray(value) && typeof value === "object" ? asArray(value.notes) : asArray(value);
+        var out = [];
+        for (var i = 0; i < list.length; i++) {
+            if (list[i] && typeof list[i] === "object") {
+                out.push(list[i]);
+            }
+        }
+        return out;
+    }
+
+    // A note the tool makes (a result note of the daemon): Live's fields, no note_id.
+    function newNote(n) {
+        return {
+            pitch: core.clamp(Math.round(n.pitch), 0, 127),
+            start_time: n.start_time,
+            duration: Math.max(n.duration, 1 / 128),
+            velocity: core.clamp(n.velocity === undefined ? 100 : n.velocity, 0, 127),
+            mute: n.mute ? 1 : 0,
+            probability: n.probability === undefined ? 1 : n.probability,
+            velocity_deviation: n.velocity_deviation === undefined ? 0 : n.velocity_deviation,
+            release_velocity: n.release_velocity === undefined ? 64 : n.release_velocity
+        };
+    }
+
+    // {notes (for live.miditool.out), written (false: the input unchanged, because there was no
+    // edit or the edit named notes the input does not have), missing (how many)}.
+    function answer(input, edit) {
+        var out = [], seen = {}, i, key, field;
+        var allowed = {};
+        for (i = 0; edit && i < edit.fields.length; i++) {
+            allowed[edit.fields[i]] = true;
+        }
+        for (i = 0; i < input.length; i++) {
+            key = noteKey(input[i]);
+            seen[key] = true;
+            if (edit && edit.remove[key]) {
+                continue;
+            }
+            var note = copyNote(input[i]);
+            var change = edit ? edit.change[key] : undefined;
+            for (field in change) {
+                if (Object.prototype.hasOwnProperty.call(change, field)) {
+                    if (!allowed[field]) {
+                        throw new Error("an edit of the notes may not set " + field);
+                    }
+                    note[field] = change[field];
+                }
+            }
+            out.push(note);
+        }
+        var missing = 0;
+        var named = edit ? [edit.remove, edit.change] : [];
+        for (i = 0; i < named.length; i++) {
+            for (key in named[i]) {
+                if (Object.prototype.hasOwnProperty.call(named[i], key) && !seen[key]) {
+                    missing += 1;
+                }
+            }
+        }
+        if (!edit || missing) {
+            return {notes: unchanged(input), written: false, missing: missing};
+        }
+        for (i = 0; i < edit.add.length; i++) {
+            out.push(newNote(edit.add[i]));
+        }
+        return {notes: out, written: true, missing: 0};
+    }
+
+    function unchanged(input) {
+        var out = [];
+        for (var i = 0; i < input.length; i++) {
+            out.push(copyNote(input[i]));
+        }
+        return out;
+    }
+
     // ----- results -------------------------------------------------------------------------------------
 
     // A result note (protocol beats from the request's origin) as a note of the clip.
@@ -260,9 +367,6 @@ var MidiLLMTool = (function (core) {
                 duration: Math.max(core.round6(n.duration), 1 / 128),
                 velocity: core.clamp(n.velocity, 1, 127),
                 mute: n.mute ? 1 : 0,
-                probability: 1,
-                velocity_deviation: 0,
-                release_velocity: 64,
                 instrument: n.instrument
             });
         }
@@ -284,54 +388,6 @@ var MidiLLMTool = (function (core) {
         return groups;
     }
 
-    // The pitch of class in `classes` nearest to `target` (a tie goes down), not in `used`, inside
-    // low..high when one is there.
-    function nearestOfClasses(target, classes, used, low, high) {
-        for (var pass = 0; pass < 2; pass++) {
-            var lo = pass ? 0 : low, hi = pass ? 127 : high;
-            for (var d = 0; d < 128; d++) {
-                var candidates = d === 0 ? [target] : [target - d, target + d];
-                for (var k = 0; k < candidates.length; k++) {
-                    var p = candidates[k];
-                    if (p >= lo && p <= hi && p >= 0 && p <= 127 && classes[mod12(p)] && !used[p]) {
-                        return p;
-                    }
-                }
-            }
-        }
-        return target;
-    }
-
-    // The pitch classes for an onset at t: those of the model's notes sounding there (started at or
-    // before it and not yet ended), or, when none sounds, those of the model's onset nearest to it
-    // (the earlier one on a tie). model: sorted, not empty.
-    function classesAt(model, modelGroups, t) {
-        var classes = [];
-        var found = 0;
-        var c, i;
-        for (c = 0; c < 12; c++) {
-            classes.push(false);
-        }
-        for (i = 0; i < model.length; i++) {
-            if (model[i].start_time <= t + ONSET && model[i].start_time + model[i].duration > t + ONSET) {
-                classes[mod12(model[i].pitch)] = true;
-                found += 1;
-            }
-        }
-        if (!found) {
-            var nearest = modelGroups[0];
-            for (i = 1; i < modelGroups.length; i++) {
-                if (Math.abs(modelGroups[i].start - t) < Math.abs(nearest.start - t) - EPS) {
-                    nearest = modelGroups[i];
-                }
-            }
-            for (i = 0; i < nearest.notes.length; i++) {
-                classes[mod12(nearest.notes[i].pitch)] = true;
-            }
-        }
-        return classes;
-    }
-
     // Does the daemon's note `made` sit on the rhythm slot `slot` (a selected note)? With keep_rhythm
     // it took the slot's onset, duration and velocity (float32 on the wire: a small tolerance).
     function onSlot(made, slot, velocityToo) {
@@ -343,18 +399,11 @@ var MidiLLMTool = (function (core) {
     // notes: their onsets, durations and velocities, the model's pitches. Each note of the model
     // (lowest first at an onset) is matched to the first free slot (lowest first) with the same
     // onset, duration and velocity (then, for a note whose velocity was clamped, the same onset and
-    // duration), and the slot (the selected note, with its chance and the
-    // rest, without its note_id) takes the model's pitch. A slot the model left without a note (the
-    // daemon leaves out a note that would double another at the same onset; or the model stopped
-    // early) is fitted here, as a safety net: it takes the pitch of one of the classes sounding in the
-    // model's notes at its onset (see classesAt) nearest to its own pitch (a tie goes down) that no
-    // other note of its onset has, inside Low..High when possible, so a chord keeps its size.
-    // Returns {notes, fitted (how many slots were fitted here)}, or null when the model wrote nothing.
-    function keepRhythm(slots, generated, low, high) {
+    // duration); the slot takes the model's pitch, in place (its note_id, timing and every other
+    // field stay). A slot the model wrote no note on keeps its pitch: the tool invents none; the
+    // status line says how many. Returns {changes ({key: {pitch}}), changed, unplaced}.
+    function keepRhythm(slots, generated) {
         var model = sortNotes(generated);
-        if (!model.length) {
-            return null;
-        }
         var ordered = sortNotes(slots);
         var pitches = [];
         var i, k, pass;
@@ -372,111 +421,48 @@ var MidiLLMTool = (function (core) {
                 }
             }
         }
-        var modelGroups = onsetGroups(model);
-        var fitted = 0;
+        var changes = {}, changed = 0;
         for (i = 0; i < ordered.length; i++) {
             if (pitches[i] !== null) {
-                continue;
+                changes[noteKey(ordered[i])] = {pitch: pitches[i]};
+                changed += 1;
             }
-            var t = ordered[i].start_time;
-            var used = {};
-            for (k = 0; k < ordered.length; k++) {
-                if (pitches[k] !== null && Math.abs(ordered[k].start_time - t) < ONSET) {
-                    used[pitches[k]] = true;
-                }
-            }
-            pitches[i] = nearestOfClasses(ordered[i].pitch, classesAt(model, modelGroups, t), used, low, high);
-            fitted += 1;
         }
-        var out = [];
-        for (i = 0; i < ordered.length; i++) {
-            var note = copyNote(ordered[i]);
-            delete note.note_id;
-            note.pitch = pitches[i];
-            out.push(note);
-        }
-        return {notes: out, fitted: fitted};
+        return {changes: changes, changed: changed, unplaced: ordered.length - changed};
     }
 
     // KEEP PITCHES. The daemon (keep_pitches 1) wrote the slots, the audible selected notes grouped
-    // by onset (a chord stays a chord, low to high), in that order: their pitches and velocities,
-    // the model's onsets and durations. Each slot (in that order) is matched to the first free note
-    // of the daemon's (in time order) with its pitch that starts no earlier than the slot matched
-    // before it, and the slot (the selected note, with its velocity, chance and the rest, without its
-    // note_id) takes that note's onset and duration. The daemon writes fewer notes when the model
-    // stops early (its token limit) or a note would double another at its onset; a slot left without
-    // a note is placed here, as a safety net: with a matched note of its chord, on that note's onset
-    // and duration; a whole chord left out goes, in order, between the matched chords around it
-    // (after the last one: up to the span's end), the gap shared evenly, each as long as its share.
-    // Read in time order, the pitches are the selected ones. Returns {notes, fitted (how many slots
-    // were placed here)}, or null when the model wrote nothing.
-    function keepPitches(slots, generated, span) {
+    // by onset (a chord stays a chord, low to high), in that order: their pitches, the model's
+    // onsets and durations. Each slot (in that order) is matched to the first free note of the
+    // daemon's (in time order) with its pitch that starts no earlier than the slot matched before
+    // it, and the slot takes that note's onset and duration, in place (its note_id, pitch,
+    // velocity and every other field stay). The model places every note, or nothing is written: a
+    // slot without a note of the model is not placed by the tool; {unplaced} says how many.
+    // Returns {changes ({key: {start_time, duration}}), changed, unplaced}.
+    function keepPitches(slots, generated) {
         var model = sortNotes(generated);
-        if (!model.length) {
-            return null;
-        }
         var groups = onsetGroups(slots);
-        var taken = [], placed = [], fitted = 0, floor = -Infinity;
-        var g, n, k, note;
-        for (g = 0; g < groups.length; g++) {
-            placed.push([]);
-            for (n = 0; n < groups[g].notes.length; n++) {
+        var taken = [], floor = -Infinity, changes = {}, changed = 0, unplaced = 0;
+        for (var g = 0; g < groups.length; g++) {
+            for (var n = 0; n < groups[g].notes.length; n++) {
+                var slot = groups[g].notes[n];
                 var match = null;
-                for (k = 0; k < model.length && match === null; k++) {
-                    if (!taken[k] && model[k].pitch === groups[g].notes[n].pitch && model[k].start_time > floor - ONSET) {
+                for (var k = 0; k < model.length && match === null; k++) {
+                    if (!taken[k] && model[k].pitch === slot.pitch && model[k].start_time > floor - ONSET) {
                         match = k;
                     }
                 }
-                if (match !== null) {
-                    taken[match] = true;
-                    floor = model[match].start_time;
+                if (match === null) {
+                    unplaced += 1;
+                    continue;
                 }
-                placed[g].push(match === null ? null : {start: model[match].start_time, duration: model[match].duration});
+                taken[match] = true;
+                floor = model[match].start_time;
+                changes[noteKey(slot)] = {start_time: model[match].start_time, duration: model[match].duration};
+                changed += 1;
             }
         }
-        // A chord with a matched note: its other notes take that note's onset and duration.
-        var onsets = [];
-        for (g = 0; g < groups.length; g++) {
-            onsets.push(null);
-            for (n = 0; n < placed[g].length && onsets[g] === null; n++) {
-                onsets[g] = placed[g][n];
-            }
-        }
-        // Whole chords left out: spread over the gap between the matched chords around them.
-        for (g = 0; g < groups.length; g++) {
-            if (onsets[g] !== null) {
-                continue;
-            }
-            var last = g;
-            while (last + 1 < groups.length && onsets[last + 1] === null) {
-                last += 1;
-            }
-            var before = g > 0 ? onsets[g - 1].start : null;
-            var after = last + 1 < groups.length ? onsets[last + 1].start : span.end;
-            var from = before === null ? span.start : before;
-            var count = last - g + 1;
-            var step = (after - from) / (before === null ? count : count + 1);
-            for (k = 0; k < count; k++) {
-                onsets[g + k] = {start: core.round6(from + step * (before === null ? k : k + 1)), duration: step};
-            }
-            g = last;
-        }
-        var out = [];
-        for (g = 0; g < groups.length; g++) {
-            for (n = 0; n < groups[g].notes.length; n++) {
-                var at = placed[g][n];
-                if (at === null) {
-                    at = onsets[g];
-                    fitted += 1;
-                }
-                note = copyNote(groups[g].notes[n]);
-                delete note.note_id;
-                note.start_time = core.round6(at.start);
-                note.duration = Math.max(core.round6(at.duration), 1 / 128);
-                out.push(note);
-            }
-        }
-        return {notes: out, fitted: fitted};
+        return {changes: changes, changed: changed, unplaced: unplaced};
     }
 
     // ACCOMPANY into the same clip: a pitch range apart from the selection, so the parts can be
@@ -618,11 +604,13 @@ var MidiLLMTool = (function (core) {
         return copy;
     }
 
-    // What a complete result becomes: {notes (the new notes of a Generator, or the whole output of
-    // a Transformation), count (new or rewritten notes), fitted (keep rhythm/pitches: slots the tool
-    // had to fit itself), mismatch (keep rhythm/pitches: text, when the daemon replaced another number of notes than
-    // the selected audible ones), empty}. The daemon already kept new pitched notes in the scale (pitch_class) and
-    // left out doubles.
+    // What a complete result becomes: {add (new notes: a Generator's, an accompaniment), changes
+    // and fields (keep rhythm/pitches: the selected notes' new pitch, or new onset and duration, by
+    // key), count (new or changed notes), unplaced (keep rhythm/pitches: selected notes the model
+    // wrote no note for), incomplete (keep pitches: why nothing can be written), mismatch (keep
+    // rhythm/pitches: the daemon replaced another number of notes than the selected audible ones),
+    // empty}. The daemon already kept new pitched notes in the scale (pitch_class) and left out
+    // doubles.
     function finish(planned, result) {
         var fresh = fromResult(result.variations[0] || [], planned.origin);
         var inside = [];
@@ -631,74 +619,45 @@ var MidiLLMTool = (function (core) {
                 inside.push(fresh[i]);
             }
         }
-        var done = {notes: inside, count: inside.length, fitted: 0, empty: !inside.length};
-        if (planned.kind === "generator" || done.empty) {
+        var done = {add: inside, changes: {}, fields: [], count: inside.length, unplaced: 0, empty: !inside.length};
+        if (done.empty || (planned.mode !== "keep rhythm" && planned.mode !== "keep pitches")) {
             return done;
         }
-        if (planned.mode === "keep rhythm" || planned.mode === "keep pitches") {
-            // The muted selected notes were no slots: they come back as they were.
-            var pitches = planned.mode === "keep pitches";
-            var fit = pitches ? keepPitches(planned.slots, inside, planned.span) :
-                keepRhythm(planned.slots, inside, planned.low, planned.high);
-            var muted = [];
-            for (i = 0; i < planned.originals.length; i++) {
-                if (planned.originals[i].mute) {
-                    muted.push(planned.originals[i]);
-                }
-            }
-            done.notes = sortNotes(fit.notes.concat(muted));
-            done.count = fit.notes.length;
-            done.fitted = fit.fitted;
-            // The daemon says how many notes it replaced: its slots, which should be the selected ones.
-            if (typeof result.removed === "number" && result.removed !== planned.slots.length) {
-                done.mismatch = "the daemon took the " + (pitches ? "pitches" : "rhythm") + " of " +
-                    result.removed + " notes, " + planned.slots.length + " were selected";
-            }
-        } else {
-            done.notes = planned.originals.concat(inside);
+        var pitches = planned.mode === "keep pitches";
+        var fit = pitches ? keepPitches(planned.slots, inside) : keepRhythm(planned.slots, inside);
+        done.add = [];
+        done.changes = fit.changes;
+        done.fields = pitches ? CHANGEABLE.rhythm : CHANGEABLE.pitch;
+        done.count = fit.changed;
+        done.unplaced = fit.unplaced;
+        done.empty = !fit.changed;
+        // The daemon says how many notes it replaced: its slots, which should be the selected ones.
+        if (typeof result.removed === "number" && result.removed !== planned.slots.length) {
+            done.mismatch = "the daemon took the " + (pitches ? "pitches" : "rhythm") + " of " +
+                result.removed + " notes, " + planned.slots.length + " were selected";
+        }
+        if (pitches && fit.unplaced) {
+            var why = result.warnings && result.warnings.length ? " (" + result.warnings[0] + ")" : "";
+            done.incomplete = "keep pitches: the model placed " + fit.changed + " of the " + planned.slots.length +
+                " selected notes" + why + ": nothing changed; press Re-roll";
         }
         return done;
     }
 
-    // The notes for live.miditool.out, given what live.miditool.in handed over this time. A
-    // Generator sends the input back without the audible notes that start in the span (muted
-    // ones stay, as the daemon's infill keeps them), plus the new notes; a Transformation sends
-    // its output, which replaces the input.
-    function output(planned, done, input) {
-        if (planned.kind !== "generator") {
-            return done.notes;
-        }
-        var out = [];
-        for (var i = 0; i < input.length; i++) {
-            if (input[i].mute || !startsIn(input[i], planned.span)) {
-                out.push(input[i]);
+    // The edit (see answer()) that writes `done` over what live.miditool.in handed over this time
+    // (cleaned notes, readNotes). A Generator removes the input's audible notes that start in the
+    // span (muted ones stay, as the daemon's infill keeps them) and adds the new notes; accompany
+    // adds its part; keep rhythm and keep pitches change the selected notes in place.
+    function edit(planned, done, input) {
+        var remove = {};
+        if (planned.kind === "generator") {
+            for (var i = 0; i < input.length; i++) {
+                if (!input[i].mute && startsIn(input[i], planned.span)) {
+                    remove[noteKey(input[i])] = true;
+                }
             }
         }
-        return sortNotes(out.concat(done.notes));
-    }
-
-    // {notes: [...]} as live.miditool.out wants it: the fields of Live's note dictionaries; note_id
-    // only on notes sent back unchanged.
-    function outputDict(notes) {
-        var list = [];
-        for (var i = 0; i < notes.length; i++) {
-            var n = notes[i];
-            var note = {
-                pitch: core.clamp(Math.round(n.pitch), 0, 127),
-                start_time: core.round6(n.start_time),
-                duration: Math.max(core.round6(n.duration), 1 / 128),
-                velocity: core.clamp(n.velocity === undefined ? 100 : n.velocity, 0, 127),
-                mute: n.mute ? 1 : 0,
-                probability: n.probability === undefined ? 1 : n.probability,
-                velocity_deviation: n.velocity_deviation === undefined ? 0 : n.velocity_deviation,
-                release_velocity: n.release_velocity === undefined ? 64 : n.release_velocity
-            };
-            if (n.note_id !== undefined && n.note_id !== null) {
-                note.note_id = n.note_id;
-            }
-            list.push(note);
-        }
-        return {notes: list};
+        return {remove: remove, change: done.changes, fields: done.fields, add: done.add};
     }
 
     // ----- what the status line says -------------------------------------------------------------
@@ -706,9 +665,8 @@ var MidiLLMTool = (function (core) {
     var TEXT = {
         done: function (planned, done, result) {
             var notes = [];
-            if (done.fitted) {
-                notes.push(done.fitted + (planned.mode === "keep pitches" ? " placed" : " fitted") +
-                    " by the tool (the model left them out)");
+            if (done.unplaced) {
+                notes.push(done.unplaced + " kept their pitch (the model wrote no note on them)");
             }
             if (done.mismatch) {
                 notes.push(done.mismatch);
@@ -743,6 +701,7 @@ var MidiLLMTool = (function (core) {
         asArray: asArray,
         cleanNote: cleanNote,
         readNotes: readNotes,
+        inputNotes: inputNotes,
         readContext: readContext,
         sameSelection: sameSelection,
         signature: signature,
@@ -754,6 +713,8 @@ var MidiLLMTool = (function (core) {
         generatorSpan: generatorSpan,
         transformSpan: transformSpan,
         startsIn: startsIn,
+        noteKey: noteKey,
+        answer: answer,
         fromResult: fromResult,
         onsetGroups: onsetGroups,
         keepRhythm: keepRhythm,
@@ -762,8 +723,7 @@ var MidiLLMTool = (function (core) {
         plan: plan,
         again: again,
         finish: finish,
-        output: output,
-        outputDict: outputDict,
+        edit: edit,
         TEXT: TEXT
     };
 }(MidiLLM));

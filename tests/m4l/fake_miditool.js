@@ -7,11 +7,18 @@
 //   before that call returns ("Did not receive a Note dictionary in time"), never outside a
 //   cycle ("Received a Note dictionary asynchronously"); each note needs pitch, start_time and
 //   duration ("The key ... is missing");
-// - the notes of the output replace the notes of the input: a Transformation gets the selected
-//   notes (or, with none selected, those starting in the time selection) and its output is
-//   selected afterwards; a Generator gets, depending on `generatorInput`, the notes starting in
-//   the time selection ("selection"), every note of the clip ("clip") or none ("empty", its
-//   output then replaces the notes starting in the time selection);
+// - the output is an edit of the input: a note handed back with its note_id is modified in
+//   place (the fields the dictionary carries are set; the note keeps its id and everything the
+//   dictionary does not carry: MPE and the other per-note data, modelled here as `extras`), a
+//   note without note_id is added (a new id, no extras), and a note of the input that is not
+//   handed back is removed. A note_id that was not handed over, or one handed back twice, is
+//   recorded as a violation. A Transformation gets the selected notes (or, with none selected,
+//   those starting in the time selection) and its output is selected afterwards; a Generator
+//   gets, depending on `generatorInput`, the notes starting in the time selection
+//   ("selection"), every note of the clip ("clip") or none ("empty": its output then edits the
+//   notes starting in the time selection);
+// - Max's Dict holds numbers as doubles: a note at 1/3 beat arrives as the double Live has and
+//   whatever the script hands back is what Live writes, to the last bit;
 // - pressing Apply starts and ends a cycle; a bang from the device starts a new cycle, or with
 //   `continueCycles` continues the open one, which hands over the notes and context of its start
 //   again, and whose output replaces what the cycle wrote before (the clip is as it was when the
@@ -23,6 +30,10 @@
 "use strict";
 
 const {MaxDevice, TOOL_SOURCES} = require("./harness");
+
+// The fields of Live's note dictionaries that a note handed back with its note_id may set.
+const NOTE_FIELDS = ["pitch", "start_time", "duration", "velocity", "mute", "probability", "velocity_deviation",
+    "release_velocity"];
 
 function clone(value) {
     return JSON.parse(JSON.stringify(value));
@@ -109,6 +120,17 @@ class FakeMidiTool {
         this.answer = null;
         this.cycles = [];          // every cycle: {by, input, output (notes) | null}
         this.violations = [];
+        // Per-note data Live keeps with a note but the dictionaries do not carry (MPE, ...), by
+        // note_id: it survives an in-place modification and is lost with the note.
+        this.extras = new Map();
+        for (const note of this.clip ? this.clip.notes : []) {
+            this.extras.set(note.note_id, {mpe: [[0, note.note_id % 7], [note.duration / 2, -(note.note_id % 5)]]});
+        }
+    }
+
+    // The clip's notes with their extras, for comparing before and after.
+    snapshot() {
+        return clone(this.clip.notes.map((n) => ({...n, extras: this.extras.get(n.note_id) ?? null})));
     }
 
     get clip() {
@@ -232,7 +254,8 @@ class FakeMidiTool {
         entry.output = this.write(input, this.answer);
     }
 
-    // The output replaces the input notes (a Generator given no notes: those in the time selection).
+    // The output edits the notes handed over (a Generator given no notes: those starting in the
+    // time selection): modified in place by note_id, added without one, removed when left out.
     write(input, answer) {
         const notes = answer.notes === undefined ? undefined : (Array.isArray(answer.notes) ? answer.notes : [answer.notes]);
         if (!notes) {
@@ -248,22 +271,39 @@ class FakeMidiTool {
             }
         }
         const clip = this.clip;
-        const replaced = this.kind === "generator" && this.generatorInput === "empty"
+        const editable = this.kind === "generator" && this.generatorInput === "empty"
             ? clip.notes.filter((n) => this.startsIn(n))
             : clip.notes.filter((n) => input.some((i) => i.note_id === n.note_id));
-        const replacedIds = new Set(replaced.map((n) => n.note_id));
-        clip.notes = clip.notes.filter((n) => !replacedIds.has(n.note_id));
+        const byId = new Map(editable.map((n) => [n.note_id, n]));
+        const handedBack = new Set();
         const written = [];
-        const reused = new Set();
+        const added = [];
         for (const note of notes) {
-            const made = this.live.makeNote(note);
-            if (note.note_id !== undefined && replacedIds.has(note.note_id) && !reused.has(note.note_id)) {
-                made.note_id = note.note_id; // a note sent back keeps its id
-                reused.add(note.note_id);
+            if (note.note_id !== undefined) {
+                const target = byId.get(note.note_id);
+                if (!target) {
+                    this.violations.push(`note_id ${note.note_id} was not handed to the tool`);
+                } else if (handedBack.has(note.note_id)) {
+                    this.violations.push(`note_id ${note.note_id} was handed back twice`);
+                } else {
+                    const changed = {...target};
+                    for (const key of NOTE_FIELDS) {
+                        if (note[key] !== undefined) {
+                            changed[key] = note[key];
+                        }
+                    }
+                    const checked = this.live.makeNote(changed); // Live's checks and forms of a note
+                    Object.assign(target, checked, {note_id: target.note_id});
+                    handedBack.add(note.note_id);
+                    written.push(target);
+                    continue;
+                }
             }
-            clip.notes.push(made);
+            const made = this.live.makeNote(note);
+            added.push(made);
             written.push(made);
         }
+        clip.notes = clip.notes.filter((n) => !byId.has(n.note_id) || handedBack.has(n.note_id)).concat(added);
         if (this.kind === "transformation") {
             clip.selected = new Set(written.map((n) => n.note_id));
         }

@@ -105,6 +105,160 @@ const BASS_CLIP = () => ({
     ],
 });
 
+
+// ----- the invariant, checked on every outcome ---------------------------------------------------
+
+// A seeded random source (mulberry32), so that a failing case can be run again from its seed.
+function randomSource(seed) {
+    let state = seed >>> 0;
+    const next = () => {
+        state = (state + 0x6D2B79F5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    return {
+        next,
+        int: (low, high) => low + Math.floor(next() * (high - low + 1)),
+        pick: (list) => list[Math.floor(next() * list.length)],
+    };
+}
+
+// A clip as producers have them: triplets, quintuplets, positions that are no short decimal,
+// fractional velocities, chance and the Live 11 fields set.
+function randomClip(r, length) {
+    const positions = [() => r.int(0, 3 * length - 1) / 3, () => r.int(0, 5 * length - 1) / 5,
+        () => r.int(0, 4 * length - 1) / 4 + (0.1 + 0.2) - 0.3, () => r.next() * length];
+    const durations = [() => 1 / 3, () => 1 / 6, () => 2 / 3, () => 0.7, () => 0.01 + r.next() * 1.5];
+    const notes = [];
+    const taken = new Set();
+    const count = r.int(10, 24);
+    while (notes.length < count) {
+        const pitch = r.int(36, 84);
+        const start_time = r.pick(positions)();
+        if (taken.has(`${pitch} ${start_time}`)) {
+            continue;
+        }
+        taken.add(`${pitch} ${start_time}`);
+        notes.push({pitch, start_time, duration: r.pick(durations)(), velocity: r.next() < 0.3 ? r.int(1, 126) + 0.5 : r.int(1, 127),
+            mute: r.next() < 0.15 ? 1 : 0, probability: r.pick([1, 1, 0.5, 0.73]), velocity_deviation: r.int(-20, 20),
+            release_velocity: r.int(0, 127)});
+    }
+    return notes;
+}
+
+const NOTE_FIELDS = ["pitch", "start_time", "duration", "velocity", "mute", "probability", "velocity_deviation",
+    "release_velocity"];
+
+// Every note of `before` (a FakeMidiTool snapshot) is in `after` bit-identical (every field, its
+// note_id and its extras), except those in `may`: note_id -> "removed" (may be gone) or a list of
+// the fields that may differ. Notes new in `after` are returned.
+function checkKept(before, after, may, label) {
+    const now = byId(after);
+    for (const note of before) {
+        const rule = may.get(note.note_id);
+        const found = now.get(note.note_id);
+        if (rule === "removed" && !found) {
+            continue;
+        }
+        assert.ok(found, `${label}: note ${note.note_id} (${note.pitch} at ${note.start_time}) was removed`);
+        for (const key of [...NOTE_FIELDS, "extras"]) {
+            if (!(Array.isArray(rule) && rule.includes(key))) {
+                assert.deepStrictEqual(found[key], note[key], `${label}: note ${note.note_id}'s ${key} changed`);
+            }
+        }
+    }
+    const old = new Set(before.map((n) => n.note_id));
+    return after.filter((n) => !old.has(n.note_id));
+}
+
+// One random case: a tool on a random clip, a random request for `mode` ("generate" is the
+// Generator), the given outcome.
+async function invariantCase(r, outcome, mode, daemonPort, index) {
+    const length = outcome === "cancel" ? 400 : 16;
+    const notes = randomClip(r, 16);
+    const kind = mode === "generate" ? "generator" : "transformation";
+    let start = r.pick([0, 4 / 3, 2, 3.5, 19 / 3, 7.2]);
+    let end = Math.min(16, start + r.pick([2, 8 / 3, 4, 5.5]));
+    if (outcome === "cancel") {
+        [start, end] = [0, 400];
+    } else if (outcome === "empty") {
+        end = start + 0.021; // one 10 ms step at 120 bpm: the model has (nearly) no room for a note
+    }
+    const inSelection = (n) => n.start_time >= start - 1e-9 && n.start_time < end - 1e-9;
+    let selected = notes.map((n, i) => (inSelection(n) && r.next() < 0.8 ? i : -1)).filter((i) => i >= 0);
+    if (!selected.some((i) => !notes[i].mute)) {
+        notes.push({pitch: r.int(40, 80), start_time: start, duration: 1 / 3, velocity: 90, mute: 0, probability: 1,
+            velocity_deviation: 0, release_velocity: 64});
+        selected = selected.concat([notes.length - 1]);
+    }
+    const scaleError = outcome === "error";
+    const settings = {seed: 1 + index, mode: MODE[mode === "generate" ? "keep rhythm" : mode],
+        low: scaleError ? 61 : 0, high: scaleError ? 61 : 127};
+    const toolSpec = {kind, selection: {start, end}, generatorInput: r.pick(["selection", "clip", "empty"]),
+        grid: {interval: r.pick([0.25, 1 / 3, 0.5]), enabled: r.pick([0, 1])},
+        scale: scaleError ? {scale_mode: 1, root_note: 2, scale_intervals: [0, 2, 3, 5, 7, 8, 10], scale_name: "Minor"} : null};
+    const port = outcome === "down" ? await freePort() : daemonPort;
+    // (accompany on a bass track would need another Instrument: a refusal, not the case drawn)
+    const track = r.pick(mode === "accompany" ? ["Piano", "Lead [81]"] : ["Piano", "Bass", "Lead [81]"]);
+    const {tool, device} = await setUp({track, clip: {length, notes, selected},
+        tool: toolSpec}, settings, port);
+    const label = `case ${index} (${outcome}, ${kind}${kind === "generator" ? ` given ${toolSpec.generatorInput}` : `, ${
+        Object.keys(MODE)[settings.mode]}`}, selection ${start}..${end})`;
+    try {
+        const before = tool.snapshot();
+        tool.apply();
+        checkKept(before, tool.snapshot(), new Map(), `${label}, the first answer`);
+        let status;
+        if (outcome === "cancel") {
+            await device.waitFor(() => device.status.startsWith("writing"), 20000, "the job to start");
+            device.message("go"); // the button says Cancel now
+            status = await device.waitForStatus(["cancelled", "done", "error"], 8000);
+            assert.strictEqual(status, "cancelled", label);
+            await sleep(200);
+        } else {
+            status = await device.waitForStatus([...DONE, "accompany:", "keep "], 40000);
+        }
+        const after = tool.snapshot();
+        const may = new Map();
+        const wrote = /^done: \d+ notes in/.test(status);
+        assert.ok(wrote || outcome !== "done" || /nothing changed|nothing was written/.test(status), `${label}: ${status}`);
+        assert.ok(!wrote || outcome === "done", `${label}: ${status}`);
+        if (outcome === "empty") {
+            assert.match(status, /^the model wrote no notes in the span: nothing changed/, label);
+        }
+        if (wrote) {
+            const chosen = new Set(selected.map((i) => before.find((n) => n.start_time === notes[i].start_time &&
+                n.pitch === notes[i].pitch).note_id));
+            for (const note of before) {
+                if (kind === "generator" && !note.mute && inSelection(note)) {
+                    may.set(note.note_id, "removed");
+                } else if (mode === "keep rhythm" && chosen.has(note.note_id) && !note.mute) {
+                    may.set(note.note_id, ["pitch"]);
+                } else if (mode === "keep pitches" && chosen.has(note.note_id) && !note.mute) {
+                    may.set(note.note_id, ["start_time", "duration"]);
+                }
+            }
+        }
+        const added = checkKept(before, after, may, `${label}: ${status}`);
+        if (kind === "transformation" && mode !== "accompany" || !wrote) {
+            assert.deepStrictEqual(added, [], `${label}: no note added`);
+        }
+        for (const note of added) {
+            assert.strictEqual(note.extras, null, `${label}: a new note has no per-note data`);
+            assert.ok(kind !== "generator" || inSelection(note), `${label}: a new note in the time selection`);
+        }
+        const was = byId(before), now = byId(after);
+        const changed = after.filter((n) => was.has(n.note_id) && JSON.stringify(n) !== JSON.stringify(was.get(n.note_id)))
+            .length + added.length + before.filter((n) => !now.has(n.note_id)).length;
+        checkClean(tool, device);
+        return {label, status, changed};
+    } finally {
+        device.close();
+    }
+}
+
 const scenarios = {
     // Generate into bars 2 (beats 4..8) of a clip: the notes around are the context (infill).
     async generator_infill({daemonPort}) {
@@ -312,6 +466,7 @@ const scenarios = {
         {mode: MODE["keep rhythm"], seed: 21}, daemonPort);
         try {
             const before = clone(clip.notes);
+            const snapshot = tool.snapshot();
             const status = await applyAndWait(tool, device);
             assert.match(status, /^done: 8 notes in [\d.]+ s, seed 21$/, "no note fitted by the tool, no mismatch");
             const request = header(device, "infill");
@@ -330,6 +485,10 @@ const scenarios = {
             assert.deepStrictEqual(rhythm(raw.map((n) => ({start_time: n[1], duration: n[2], velocity: n[3]}))), rhythm(melody),
                 "the daemon wrote on the selected notes' rhythm");
             const written = clip.notes.filter((n) => clip.selected.has(n.note_id));
+            assert.deepStrictEqual(written.map((n) => n.note_id).sort((a, b) => a - b),
+                before.slice(0, melody.length).map((n) => n.note_id), "in place: every selected note keeps its note_id");
+            checkKept(snapshot, tool.snapshot(), new Map(written.map((n) => [n.note_id, ["pitch"]])),
+                "only the pitch of the selected notes changes; their MPE stays");
             assert.strictEqual(written.length, melody.length);
             assert.deepStrictEqual(rhythm(written), rhythm(melody), "onsets, durations and velocities kept exactly");
             assert.deepStrictEqual(written.map((n) => n.pitch).sort((a, b) => a - b), raw.map((n) => n[0]).sort((a, b) => a - b),
@@ -361,6 +520,7 @@ const scenarios = {
         {mode: MODE["keep pitches"], seed: 7}, daemonPort);
         try {
             const before = clone(clip.notes);
+            const snapshot = tool.snapshot();
             const status = await applyAndWait(tool, device);
             assert.match(status, /^done: 12 notes in [\d.]+ s, seed 7$/, "no note placed by the tool, no mismatch");
             const request = header(device, "infill");
@@ -372,6 +532,10 @@ const scenarios = {
             assert.strictEqual(done[5], melody.length, "the daemon replaced exactly the selected notes");
             const byOnset = (notes) => notes.slice().sort((a, b) => a.start_time - b.start_time || a.pitch - b.pitch);
             const written = byOnset(clip.notes.filter((n) => clip.selected.has(n.note_id)));
+            assert.deepStrictEqual(written.map((n) => n.note_id).sort((a, b) => a - b),
+                before.slice(0, melody.length).map((n) => n.note_id), "in place: every selected note keeps its note_id");
+            checkKept(snapshot, tool.snapshot(), new Map(written.map((n) => [n.note_id, ["start_time", "duration"]])),
+                "only the onset and duration of the selected notes changes; their MPE stays");
             assert.strictEqual(written.length, melody.length);
             assert.deepStrictEqual(written.map((n) => n.pitch), byOnset(melody).map((n) => n.pitch),
                 "the pitch sequence (by onset, low to high)");
@@ -385,6 +549,37 @@ const scenarios = {
                 before.find((n) => n.pitch === inside.pitch), "the note that was not selected is untouched");
             checkClean(tool, device);
             return {status, rhythm: onsets};
+        } finally {
+            device.close();
+        }
+    },
+
+    // Keep pitches with no room: 23 selected notes on 23 onsets inside 0.1 beat (5 of the model's
+    // 10 ms steps at 120 bpm). The model places every note (each moved in place), or the status
+    // line says how many it placed and why, and nothing changes: the tool never places a note
+    // itself.
+    async transform_keep_pitches_no_room({daemonPort}) {
+        const melody = [];
+        for (let i = 0; i < 23; i++) {
+            melody.push({pitch: 48 + (i * 7) % 24, start_time: 2 + i * 0.1 / 23, duration: 1 / 3, velocity: 70 + i});
+        }
+        const {tool, device, clip} = await setUp({track: "Piano", clip: {length: 8, notes: melody,
+            selected: melody.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 2, end: 2.1}}},
+        {mode: MODE["keep pitches"], seed: 5}, daemonPort);
+        try {
+            const before = tool.snapshot();
+            const status = await applyAndWait(tool, device);
+            const after = tool.snapshot();
+            if (/^done:/.test(status)) {
+                assert.match(status, /^done: 23 notes/, "every note placed by the model");
+                checkKept(before, after, new Map(before.map((n) => [n.note_id, ["start_time", "duration"]])), status);
+                assert.strictEqual(after.length, 23);
+            } else {
+                assert.match(status, /^keep pitches: the model placed \d+ of the 23 selected notes.*: nothing changed; press Re-roll/);
+                assert.deepStrictEqual(after, before, "nothing changed");
+            }
+            checkClean(tool, device);
+            return {status};
         } finally {
             device.close();
         }
@@ -449,6 +644,33 @@ const scenarios = {
         } finally {
             device.close();
         }
+    },
+
+    // Random clips (triplet and odd positions, fractional velocities, per-note data Live keeps
+    // outside the dictionaries), random requests of both tools and every mode, and every outcome:
+    // done, error, cancel, daemon down, empty result. On each, every note the request did not
+    // replace is bit-identical (fields, doubles, note_id, extras); keep rhythm changes only the
+    // selected notes' pitch, keep pitches only their onset and duration, in place.
+    // MIDI_LLM_PROPERTY_SEED=N repeats a run.
+    async invariant_property({daemonPort}) {
+        const seed = Number(process.env.MIDI_LLM_PROPERTY_SEED || 20261201);
+        const r = randomSource(seed);
+        const modes = ["generate", "keep rhythm", "keep pitches", "accompany"];
+        const cases = [];
+        for (const mode of modes) {
+            cases.push(["done", mode], ["done", mode]);
+        }
+        cases.push(["down", r.pick(modes)], ["error", "generate"], ["error", r.pick(["keep rhythm", "accompany"])],
+            ["cancel", "generate"], ["empty", "generate"]);
+        const results = [];
+        for (let i = 0; i < cases.length; i++) {
+            results.push(await invariantCase(r, cases[i][0], cases[i][1], daemonPort, i));
+        }
+        for (const mode of modes) {
+            assert.ok(results.some((c) => c.label.includes(mode === "generate" ? "generator" : mode) && c.changed > 0),
+                `${mode} wrote something at least once: ${JSON.stringify(results)}`);
+        }
+        return {seed, results};
     },
 
     async daemon_down() {

@@ -109,7 +109,7 @@ tests["scale: sent as pitch_class (Generator, keep rhythm, accompany), not for k
     assert.strictEqual(classes(tool.plan({...base, kind: "generator", settings: {...SETTINGS, scale: "off"}})), undefined);
     const scaled = tool.plan({...base, kind: "generator", settings: SETTINGS});
     const done = tool.finish(scaled, {variations: [[{pitch: 61, start: 0, duration: 1, velocity: 72, mute: 0, instrument: 0}]]});
-    same(done.notes.map((n) => n.pitch), [61], "the result is the daemon's: no client-side snap");
+    same(done.add.map((n) => n.pitch), [61], "the result is the daemon's: no client-side snap");
     assert.doesNotMatch(tool.TEXT.done(scaled, done, {seconds: 1, seed: 2, warnings: []}), /moved/);
 };
 
@@ -124,9 +124,9 @@ tests["spans: the time selection, the loop without one; a Transformation's notes
     same(tool.transformSpan(context({clip: {}}), [note(60, 2.25, 0.25)]), {start: 2, end: 3});
 };
 
-tests["keep rhythm: the daemon's notes on the selected notes' slots, exactly their rhythm"] = () => {
+tests["keep rhythm: the daemon's notes on the selected notes' slots; a slot without one keeps its pitch"] = () => {
     const slots = [note(60, 0, 1, {note_id: 1, probability: 0.5}), note(64, 0, 1, {note_id: 2, velocity: 90}),
-        note(67, 1, 0.5, {velocity: 80}), note(72, 3, 1, {velocity: 0})];
+        note(67, 1, 0.5, {note_id: 3, velocity: 80}), note(72, 3, 1, {note_id: 4, velocity: 0})];
     // The daemon's notes (float32 on the wire), in its order: the slot's timing and velocity.
     const model = [
         {pitch: 65, start_time: 0.0000001, duration: 1, velocity: 90.0000002, instrument: 0},
@@ -134,24 +134,17 @@ tests["keep rhythm: the daemon's notes on the selected notes' slots, exactly the
         {pitch: 69, start_time: 1, duration: 0.5, velocity: 80, instrument: 0},
         {pitch: 74, start_time: 3, duration: 1, velocity: 1, instrument: 0},   // velocity 0 clamped to 1
     ];
-    const {notes, fitted} = tool.keepRhythm(slots, model, 0, 127);
-    assert.strictEqual(fitted, 0);
-    same(notes.map((n) => [n.start_time, n.duration, n.velocity, n.probability]),
-        slots.map((n) => [n.start_time, n.duration, n.velocity, n.probability]), "the slots' fields, exactly");
-    same(notes.map((n) => n.pitch), [62, 65, 69, 74], "each slot takes the pitch the model wrote on it (by velocity)");
-    assert.ok(notes.every((n) => n.note_id === undefined));
+    const fit = tool.keepRhythm(slots, model);
+    same(fit, {changes: {"id 1": {pitch: 62}, "id 2": {pitch: 65}, "id 3": {pitch: 69}, "id 4": {pitch: 74}}, changed: 4,
+        unplaced: 0}, "each slot takes the pitch the model wrote on it (by velocity), nothing else");
 
-    // The daemon left out a note that doubled another at its onset: the tool fits that slot.
-    const left = tool.keepRhythm([note(60, 0), note(61, 0), note(62, 0), note(67, 2)],
-        [{pitch: 62, start_time: 0, duration: 0.5, velocity: 100}, {pitch: 55, start_time: 0, duration: 0.5, velocity: 100},
-            {pitch: 57, start_time: 2, duration: 0.5, velocity: 100}], 0, 127);
-    assert.strictEqual(left.fitted, 1);
-    same(left.notes.map((n) => [n.start_time, n.pitch]), [[0, 55], [0, 62], [0, 67], [2, 57]],
-        "the two lowest slots got the model's notes (lowest to lowest); the third: D or G (sounding there), " +
-        "nearest to 62 and not taken");
-    same(tool.keepRhythm([note(60, 0), note(64, 0)], [{pitch: 62, start_time: 0, duration: 0.5, velocity: 100}], 70, 80)
-        .notes.map((n) => n.pitch), [62, 74], "a fitted slot: inside Low..High");
-    assert.strictEqual(tool.keepRhythm(slots, [], 0, 127), null);
+    // The daemon left out a note on a slot: that slot keeps its own pitch; the tool invents none.
+    const left = tool.keepRhythm([note(60, 0, 0.5, {note_id: 1}), note(61, 0, 0.5, {note_id: 2}),
+        note(62, 0, 0.5, {note_id: 3}), note(67, 2, 0.5, {note_id: 4})],
+    [{pitch: 62, start_time: 0, duration: 0.5, velocity: 100}, {pitch: 55, start_time: 0, duration: 0.5, velocity: 100},
+        {pitch: 57, start_time: 2, duration: 0.5, velocity: 100}]);
+    same(left, {changes: {"id 1": {pitch: 55}, "id 2": {pitch: 62}, "id 4": {pitch: 57}}, changed: 3, unplaced: 1});
+    same(tool.keepRhythm(slots, []), {changes: {}, changed: 0, unplaced: 4});
 };
 
 tests["keep rhythm: the request carries keep_rhythm 1, unselected notes in the span go muted"] = () => {
@@ -180,28 +173,32 @@ tests["keep rhythm: the request carries keep_rhythm 1, unselected notes in the s
     tempo: 120, numerator: 4, denominator: 4, id: "t1-2", replyPort: 9201, perChunk: 32}).request)).pairs.keep_rhythm,
     undefined);
 
-    // The result: the muted selected note comes back as it was, the others re-pitched on their slots.
+    // The result: the selected notes re-pitched in place (same note_id, only the pitch changes); the
+    // muted selected note comes back as it was.
     const done = tool.finish(planned, {removed: 2, variations: [[
         {pitch: 62, start: 4, duration: 1, velocity: 100, mute: 0, instrument: 0},
         {pitch: 65, start: 5, duration: 1, velocity: 100, mute: 0, instrument: 0}]]});
-    same(done.notes.map((n) => [n.pitch, n.start_time, n.mute, n.note_id]),
-        [[62, 0, 0, undefined], [65, 1, 0, undefined], [67, 2, 1, 3]]);
+    const written = tool.answer(selected, tool.edit(planned, done, selected));
+    assert.ok(written.written);
+    same(written.notes, [{...selected[0], pitch: 62}, {...selected[1], pitch: 65}, selected[2]]);
     assert.strictEqual(done.count, 2);
-    assert.strictEqual(done.fitted, 0);
+    assert.strictEqual(done.unplaced, 0);
     assert.strictEqual(done.mismatch, undefined);
     assert.match(tool.TEXT.done(planned, done, {seconds: 1, seed: 2, warnings: []}), /^done: 2 notes in 1 s, seed 2$/);
     const short = tool.finish(planned, {removed: 3, variations: [[
         {pitch: 62, start: 4, duration: 1, velocity: 100, mute: 0, instrument: 0}]]});
+    same(tool.answer(selected, tool.edit(planned, short, selected)).notes, [{...selected[0], pitch: 62}, selected[1],
+        selected[2]], "the slot the model left out keeps its pitch");
     assert.match(tool.TEXT.done(planned, short, {seconds: 1, seed: 2, warnings: []}),
-        /1 fitted by the tool \(the model left them out\); the daemon took the rhythm of 3 notes, 2 were selected/);
+        /^done: 1 notes .*; 1 kept their pitch \(the model wrote no note on them\); the daemon took the rhythm of 3 notes, 2 were selected/);
     assert.throws(() => tool.plan({kind: "transformation", settings: SETTINGS, context: context(), input: [selected[2]],
         clipNotes, clipRegion: null, trackInstrument: 0, tempo: 120, numerator: 4, denominator: 4, id: "t1-3",
         replyPort: 9201, perChunk: 32}), /keep rhythm: the selected notes are all muted/);
 };
 
-tests["keep pitches: the daemon's notes on the selected pitches, in order, chords on one onset"] = () => {
+tests["keep pitches: the daemon's notes on the selected pitches, in order; the tool places none itself"] = () => {
     const slots = [note(64, 0, 1, {note_id: 1, probability: 0.5}), note(60, 0, 1, {note_id: 2, velocity: 90}),
-        note(62, 1, 0.5, {velocity: 80}), note(65, 2), note(62, 3, 1, {velocity: 70})];
+        note(62, 1, 0.5, {note_id: 3, velocity: 80}), note(65, 2, 0.5, {note_id: 4}), note(62, 3, 1, {note_id: 5, velocity: 70})];
     // The daemon's notes (float32 on the wire): the slots' pitches in order, the model's onsets and durations.
     const model = [
         {pitch: 60, start_time: 0.5, duration: 0.25, velocity: 90.0000002},
@@ -210,21 +207,17 @@ tests["keep pitches: the daemon's notes on the selected pitches, in order, chord
         {pitch: 65, start_time: 1.5, duration: 1, velocity: 100},     // a chord onset shared by two slots
         {pitch: 62, start_time: 3.25, duration: 0.5, velocity: 70},
     ];
-    const {notes, fitted} = tool.keepPitches(slots, model, {start: 0, end: 4});
-    assert.strictEqual(fitted, 0);
-    same(notes.map((n) => [n.pitch, n.start_time, n.duration, n.velocity, n.probability]),
-        [[60, 0.5, 0.25, 90, 1], [64, 0.5, 0.5, 100, 0.5], [62, 1.5, 0.75, 80, 1], [65, 1.5, 1, 100, 1],
-            [62, 3.25, 0.5, 70, 1]], "each slot (by onset, low to high) on the daemon's note with its pitch");
-    assert.ok(notes.every((n) => n.note_id === undefined));
+    same(tool.keepPitches(slots, model), {changes: {
+        "id 2": {start_time: 0.5, duration: 0.25}, "id 1": {start_time: 0.5000001, duration: 0.5},
+        "id 3": {start_time: 1.5, duration: 0.75}, "id 4": {start_time: 1.5, duration: 1},
+        "id 5": {start_time: 3.25, duration: 0.5}}, changed: 5, unplaced: 0},
+    "each slot (by onset, low to high) on the daemon's note with its pitch: only its onset and duration");
 
-    // The model stopped early: the chords left out share the rest of the span; a chord's missing
-    // note joins its chord.
-    const short = tool.keepPitches(slots, [{pitch: 60, start_time: 1, duration: 0.5}, {pitch: 62, start_time: 2, duration: 1}],
-        {start: 0, end: 4});
-    assert.strictEqual(short.fitted, 3);
-    same(short.notes.map((n) => [n.pitch, n.start_time, n.duration]),
-        [[60, 1, 0.5], [64, 1, 0.5], [62, 2, 1], [65, 2.666667, 0.666667], [62, 3.333333, 0.666667]]);
-    assert.strictEqual(tool.keepPitches(slots, [], {start: 0, end: 4}), null);
+    // The model stopped early: the notes it left out are not placed by the tool.
+    const short = tool.keepPitches(slots, [{pitch: 60, start_time: 1, duration: 0.5}, {pitch: 62, start_time: 2, duration: 1}]);
+    same(short, {changes: {"id 2": {start_time: 1, duration: 0.5}, "id 3": {start_time: 2, duration: 1}}, changed: 2,
+        unplaced: 3});
+    same(tool.keepPitches(slots, []), {changes: {}, changed: 0, unplaced: 5});
 };
 
 tests["keep pitches: the request carries keep_pitches 1, unselected notes in the span go muted"] = () => {
@@ -250,15 +243,17 @@ tests["keep pitches: the request carries keep_pitches 1, unselected notes in the
         {pitch: 60, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0},
         {pitch: 64, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0},
         {pitch: 62, start: 3, duration: 1, velocity: 100, mute: 0, instrument: 0}]]});
-    same(done.notes.map((n) => [n.pitch, n.start_time, n.mute, n.note_id]),
-        [[60, 1, 0, undefined], [64, 1, 0, undefined], [67, 2, 1, 4], [62, 3, 0, undefined]],
-        "the muted selected note comes back as it was");
+    const written = tool.answer(selected, tool.edit(planned, done, selected));
+    same(written.notes, [{...selected[0], start_time: 1, duration: 0.5}, {...selected[1], start_time: 1, duration: 0.5},
+        {...selected[2], start_time: 3, duration: 1}, selected[3]],
+    "in place: same note_id, pitch and velocity, the model's onset and duration; the muted note as it was");
     assert.strictEqual(done.count, 3);
+    assert.strictEqual(done.incomplete, undefined);
     assert.match(tool.TEXT.done(planned, done, {seconds: 1, seed: 2, warnings: []}), /^done: 3 notes in 1 s, seed 2$/);
-    const short = tool.finish(planned, {removed: 4, variations: [[
-        {pitch: 60, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0}]]});
-    assert.match(tool.TEXT.done(planned, short, {seconds: 1, seed: 2, warnings: []}),
-        /2 placed by the tool \(the model left them out\); the daemon took the pitches of 4 notes, 3 were selected/);
+    const short = tool.finish(planned, {removed: 4, warnings: ["keep pitches: 2 of 3 notes did not fit before the span's end"],
+        variations: [[{pitch: 60, start: 1, duration: 0.5, velocity: 100, mute: 0, instrument: 0}]]});
+    assert.strictEqual(short.incomplete, "keep pitches: the model placed 1 of the 3 selected notes (keep pitches: 2 of 3 " +
+        "notes did not fit before the span's end): nothing changed; press Re-roll", "the tool says why, and places none");
     assert.throws(() => tool.plan({kind: "transformation", settings: {...SETTINGS, mode: "keep pitches"},
         context: context(), input: [selected[3]], clipNotes, clipRegion: null, trackInstrument: 0, tempo: 120,
         numerator: 4, denominator: 4, id: "t1-5", replyPort: 9201, perChunk: 32}),
@@ -297,9 +292,9 @@ tests["the Generator's request: infill over the time selection, every clip note 
         {pitch: 50, start: 8.25, duration: 0.5, velocity: 72, mute: 0, instrument: 81},
         {pitch: 51, start: 13, duration: 0.5, velocity: 72, mute: 0, instrument: 81},  // past the span: dropped
     ]]});
-    same(done.notes.map((n) => [n.pitch, n.start_time]), [[50, 4.25]]);
+    same(done.add.map((n) => [n.pitch, n.start_time]), [[50, 4.25]]);
     const input = [note(60, 3), note(61, 4), note(62, 5, 1, {mute: 1}), note(63, 7.5), note(64, 8)];
-    same(tool.output(planned, done, input).map((n) => n.pitch), [60, 50, 62, 64],
+    same(tool.answer(input, tool.edit(planned, done, input)).notes.map((n) => n.pitch), [60, 62, 64, 50],
         "the input without its audible notes in the span, plus the new ones");
 };
 
@@ -319,7 +314,8 @@ tests["the Transformation's requests: keep rhythm and pitches infill, accompany 
     same([pairs.notes, pairs.given, pairs.instrument, pairs.lowest_pitch, pairs.highest_pitch, pairs.time_sig],
         [2, 0, 33, 36, 59, "3/4"]);
     const done = tool.finish(acc, {variations: [[{pitch: 40, start: 0, duration: 1, velocity: 72, mute: 0, instrument: 33}]]});
-    same(tool.output(acc, done, selected).map((n) => [n.pitch, n.note_id]), [[60, 1], [64, 2], [40, undefined]]);
+    same(tool.answer(selected, tool.edit(acc, done, selected)).notes.map((n) => [n.pitch, n.note_id]),
+        [[60, 1], [64, 2], [40, undefined]]);
     assert.match(tool.TEXT.done(acc, done, {seconds: 0.5, seed: 3, warnings: []}),
         /^done: 1 notes in 0.5 s, seed 3; Electric Bass \(finger\) in 36-59$/);
 
@@ -330,14 +326,54 @@ tests["the Transformation's requests: keep rhythm and pitches infill, accompany 
     assert.ok(empty.empty);
 };
 
-tests["live.miditool.out gets Live's note fields, note_id only on notes sent back"] = () => {
-    same(tool.outputDict([note(60, 1, 0.5, {note_id: 3}), {pitch: 61.4, start_time: 2.0000001, duration: 0, velocity: 72,
-        instrument: 0}]), {notes: [
-        {pitch: 60, start_time: 1, duration: 0.5, velocity: 100, mute: 0, probability: 1, velocity_deviation: 0,
-            release_velocity: 64, note_id: 3},
-        {pitch: 61, start_time: 2, duration: 0.0078125, velocity: 72, mute: 0, probability: 1, velocity_deviation: 0,
-            release_velocity: 64},
-    ]});
+tests["THE INVARIANT: every note an edit does not name goes back bit-identical; changes only the edit's fields"] = () => {
+    // As live.miditool.in hands them over: doubles (triplets), every field, note_ids.
+    const input = [
+        {note_id: 11, pitch: 60, start_time: 19 / 3, duration: 1 / 3, velocity: 99.5, mute: 0, probability: 0.7,
+            velocity_deviation: -3, release_velocity: 12},
+        {note_id: 12, pitch: 62, start_time: 0.1 + 0.2, duration: 1 / 6, velocity: 100, mute: 1, probability: 1,
+            velocity_deviation: 0, release_velocity: 64},
+        {note_id: 13, pitch: 64, start_time: 7.123456789, duration: 0.2 / 3, velocity: 1, mute: 0, probability: 0.25,
+            velocity_deviation: 127, release_velocity: 0},
+    ];
+    const before = JSON.parse(JSON.stringify(input));
+    const none = tool.answer(input, null);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(none.notes)), before, "no edit: the input, to the last bit");
+    assert.strictEqual(none.written, false);
+    const edit = {remove: {"id 12": true}, change: {"id 13": {pitch: 65}}, fields: ["pitch"],
+        add: [{pitch: 70, start_time: 2.5, duration: 0.5, velocity: 80, mute: 0, instrument: 0}]};
+    const done = tool.answer(input, edit);
+    same(done.notes, [before[0], {...before[2], pitch: 65}, {pitch: 70, start_time: 2.5, duration: 0.5, velocity: 80, mute: 0,
+        probability: 1, velocity_deviation: 0, release_velocity: 64}], "kept as given, changed in place, added without id");
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(input)), before, "the input itself is not touched");
+    assert.throws(() => tool.answer(input, {...edit, fields: ["start_time"]}), /may not set pitch/,
+        "a change outside the edit's fields is refused");
+    const stale = tool.answer(input, {...edit, change: {"id 99": {pitch: 1}}});
+    assert.strictEqual(stale.written, false, "an edit for notes the input lacks writes nothing");
+    assert.strictEqual(stale.missing, 1);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(stale.notes)), before);
+    assert.strictEqual(tool.noteKey({pitch: 60, start_time: 1 / 3, duration: 0.25}), "at 60 " + 1 / 3 + " 0.25",
+        "a note without note_id: its exact position");
+};
+
+tests["what goes back to Live before the tool has loaded is the input, bit-identical (triplets, MPE)"] = () => {
+    const live = new FakeLive({tracks: [{name: "Bass", devices: [], slots: [{length: 8, notes: [
+        {pitch: 60, start_time: 19 / 3, duration: 1 / 3, velocity: 99.5, probability: 0.7},
+        {pitch: 62, start_time: 0.1 + 0.2, duration: 2 / 3, velocity: 64, velocity_deviation: -4, release_velocity: 3},
+    ], selected: [0, 1]}]}], detail: {track: 0, scene: 0}});
+    for (const kind of ["generator", "transformation"]) {
+        const fake = new FakeMidiTool({live, kind, selection: {start: 0, end: 8}});
+        const device = fake.makeDevice();
+        try {
+            const before = fake.snapshot();
+            fake.apply();
+            same(fake.violations, []);
+            same(fake.cycles[0].output, fake.cycles[0].input, `${kind}: handed back as given`);
+            same(fake.snapshot(), before, `${kind}: every note as it was, with its note_id and MPE`);
+        } finally {
+            device.close();
+        }
+    }
 };
 
 function toolOn(kind) {
