@@ -243,6 +243,7 @@ SCENARIOS = [
     "transform_keep_rhythm",      # keep_rhythm 1 sent; in place: same note_ids and MPE, only the pitches are the daemon's
     "transform_keep_pitches",     # keep_pitches 1 sent; in place: pitches and chords kept, only the rhythm is the model's
     "transform_keep_pitches_no_room",  # the model cannot place every note: it says so, nothing changes, none placed
+    "transform_reroll_in_place",  # keep rhythm, then Re-roll: both edit the same notes in place, only pitches change
     "transform_accompany",        # the selection stays, a part is added in its own range
     "cancel_running",             # Cancel while the model writes: nothing written
 ]

@@ -554,6 +554,33 @@ const scenarios = {
         }
     },
 
+    // Keep rhythm, then Re-roll (Live starts a new cycle, whose input is the first result): both
+    // results edit the same selected notes in place; only their pitches ever change.
+    async transform_reroll_in_place({daemonPort}) {
+        const melody = [0, 1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2, 19 / 3].map((start_time, i) => (
+            {pitch: 60 + i * 2, start_time, duration: 1 / 3, velocity: 70 + i * 5, probability: 0.9}));
+        const {tool, device} = await setUp({track: "Piano", clip: {length: 8, notes: melody,
+            selected: melody.map((_, i) => i)}, tool: {kind: "transformation", selection: {start: 0, end: 8}}},
+        {mode: MODE["keep rhythm"], seed: 4}, daemonPort);
+        try {
+            const before = tool.snapshot();
+            const may = new Map(before.map((n) => [n.note_id, ["pitch"]]));
+            const first = await applyAndWait(tool, device);
+            assert.match(first, /^done: 8 notes/);
+            const once = tool.snapshot();
+            assert.strictEqual(checkKept(before, once, may, first).length, 0, "no note added");
+            const second = await pressAndWait(device, "reroll");
+            assert.match(second, /^done: 8 notes/);
+            const twice = tool.snapshot();
+            assert.strictEqual(checkKept(before, twice, may, second).length, 0, "no note added");
+            assert.notDeepStrictEqual(twice.map((n) => n.pitch), once.map((n) => n.pitch), "another seed, other pitches");
+            checkClean(tool, device);
+            return {statuses: [first, second]};
+        } finally {
+            device.close();
+        }
+    },
+
     // Keep pitches with no room: 23 selected notes on 23 onsets inside 0.1 beat (5 of the model's
     // 10 ms steps at 120 bpm). The model places every note (each moved in place), or the status
     // line says how many it placed and why, and nothing changes: the tool never places a note

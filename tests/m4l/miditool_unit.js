@@ -1,7 +1,9 @@
 // Unit tests of the MIDI Tools' pure logic (max_for_live/src/midi_llm_tool_core.js) and of their
 // script's answers to Live, no daemon, no network: live.miditool.in's dictionaries, spans, grid,
-// scale as pitch classes, keep rhythm (keep_rhythm and its safety net), keep pitches, accompaniment range, the request, the output; and that
-// the sources are ES5 (Max's classic [js]).
+// scale as pitch classes, keep rhythm and keep pitches (matched to the selected notes, changed in
+// place, nothing invented), the accompaniment range, the request, THE INVARIANT of the answer (every
+// note an edit does not name goes back bit-identical); and that the sources are ES5 (Max's classic
+// [js]).
 //
 //   node --expose-internals tests/m4l/miditool_unit.js
 "use strict";
