@@ -108,8 +108,33 @@ def _output_paths(output: str, count: int) -> list[Path]:
     return [path.with_name(f"{path.stem}-{i + 1}{path.suffix or '.mid'}") for i in range(count)]
 
 
-def _build_request(args: argparse.Namespace, config: dict):
+def read_input_file(path: str):
+    """The input .mid, read once: its notes go to the model and the file itself is the base of the output."""
     from bridge.amt.midi_file import read_midi
+
+    content = read_midi(path)
+    for warning in content.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return content
+
+
+def check_given(asked: frozenset[int] | None, notes, source: str) -> None:
+    """Accompanying a part the notes do not have would replace every other part: refuse it, saying what is there."""
+    from bridge.amt.gm import instrument_name
+
+    if not asked:
+        return
+    present = sorted({n.instrument for n in notes if not n.mute})
+    missing = sorted(asked - set(present))
+    if not missing:
+        return
+    named = ", ".join(f"{i} ({instrument_name(i)})" for i in missing)
+    there = ", ".join(f"{i} ({instrument_name(i)})" for i in present) or "no notes at all"
+    raise ValueError(f"--given {named}: {source} has no such part; its instruments are {there}. "
+                     "Choose --given from those, or leave --given out to accompany every part")
+
+
+def _build_request(args: argparse.Namespace, config: dict, content=None):
     from bridge.amt.tempo import TempoMap, TimeSignature
     from bridge.engine.grammar import MusicianConstraints
     from bridge.engine.grid import parse_grid
@@ -143,9 +168,8 @@ def _build_request(args: argparse.Namespace, config: dict):
         start, end = 0.0, args.bars * meter.beats_per_bar
         prompt = args.text
     else:
-        content = read_midi(args.input)
-        for warning in content.warnings:
-            print(f"note: {warning}", file=sys.stderr)
+        if content is None:
+            content = read_input_file(args.input)
         tempo, meter, notes = content.tempo, content.time_signature, tuple(content.notes)
         bar = meter.beats_per_bar
         prompt = args.prompt
@@ -162,7 +186,9 @@ def _build_request(args: argparse.Namespace, config: dict):
                 raise ValueError(f"bars {first_bar} to {last_bar}: bars count from 1 and the end bar is included")
             start, end = (first_bar - 1) * bar, last_bar * bar
             if args.mode == "accompany":
-                given = parse_instruments(args.given) or frozenset(n.instrument for n in notes)
+                asked = parse_instruments(args.given)
+                check_given(asked, notes, args.input)
+                given = asked or frozenset(n.instrument for n in notes)
     if tempo.beats_to_seconds(end) - tempo.beats_to_seconds(start) > limits["max_seconds"]:
         raise ValueError(f"the span is longer than limits.max_seconds ({limits['max_seconds']} s)")
     return GenerationRequest(
@@ -174,8 +200,40 @@ def _build_request(args: argparse.Namespace, config: dict):
     )
 
 
+def _keep_mode_line(request, given: int, written: int) -> tuple[str, bool]:
+    """How many notes a keep mode was given and how many it wrote, and whether they differ."""
+    if request.keep_rhythm:
+        text = f"keep rhythm: {given} notes given, {written} written"
+    elif request.keep_pitches:
+        text = f"keep pitches: {given} notes given, {written} written"
+    else:
+        return "", False
+    return text, given != written
+
+
+def _write_result(path: Path, request, content, result, variation) -> None:
+    """One variation as a file: the input file with the replaced notes swapped for the new ones."""
+    from bridge.amt.midi_file import save_midi_file, write_midi
+
+    if content is None:
+        write_midi(path, variation.notes, request.tempo, request.time_signature)
+        print(f"{path}: {len(variation.new_notes)} new notes, {len(variation.notes)} in all")
+        return
+    from bridge.amt.file_merge import merge_into_file
+
+    merged, summary = merge_into_file(content, result.removed_notes, variation.new_notes)
+    save_midi_file(merged, path)
+    print(f"{path}: {len(summary.written)} new notes, {summary.replaced} replaced, {summary.kept} kept"
+          + (f"; new tracks: {', '.join(summary.new_tracks)}" if summary.new_tracks else ""))
+    line, differs = _keep_mode_line(request, len(result.removed_notes), len(summary.written))
+    if line:
+        print(f"note: {line} (the model could not place every one)" if differs else line,
+              file=sys.stderr if differs else sys.stdout)
+    for sentence in summary.sentences():
+        print(f"note: {path}: {sentence}", file=sys.stderr)
+
+
 def run_offline(args: argparse.Namespace) -> int:
-    from bridge.amt.midi_file import write_midi
     from bridge.engine.engine import Engine
     from bridge.engine.loading import ModelLoadError
     from bridge.progress import ProgressBar
@@ -184,7 +242,8 @@ def run_offline(args: argparse.Namespace) -> int:
     if args.model:
         overrides["model.id"] = args.model
     config = load_config(args.config, overrides=overrides)
-    request = _build_request(args, config)
+    content = read_input_file(args.input) if args.mode != "generate" else None
+    request = _build_request(args, config, content)
     model_config = dict(config["model"], warmup=False)
     try:
         engine = Engine.from_config(model_config)
@@ -200,7 +259,6 @@ def run_offline(args: argparse.Namespace) -> int:
         print(f"note: {warning}", file=sys.stderr)
     paths = _output_paths(args.output, len(result.variations))
     for path, variation in zip(paths, result.variations):
-        write_midi(path, variation.notes, request.tempo, request.time_signature)
-        print(f"{path}: {len(variation.new_notes)} new notes, {len(variation.notes)} in all")
+        _write_result(path, request, content, result, variation)
     print(f"seed {result.seed}, {result.sampled_tokens} ids in {result.seconds:.2f} s", file=sys.stderr)
     return 0

@@ -254,16 +254,23 @@ def build_midi(
     return midi
 
 
+def save_midi_file(midi: mido.MidiFile, path: str | os.PathLike[str]) -> Path:
+    """Save a file whole: written to a temporary name next to it, then renamed, so nobody reads half a file."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        midi.save(os.fspath(temporary))
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise MidiFileError(f"cannot write {target}: {error.strerror or error}") from None
+    return target
+
+
 def write_midi(path: str | os.PathLike[str], notes: Sequence[Note], tempo: TempoMap,
                time_signature: TimeSignature | None = None, **options: object) -> Path:
     """Write :func:`build_midi`'s file to ``path`` and return the path."""
-    midi = build_midi(notes, tempo, time_signature, **options)  # type: ignore[arg-type]
-    target = Path(path)
-    try:
-        midi.save(os.fspath(target))
-    except OSError as error:
-        raise MidiFileError(f"cannot write {target}: {error.strerror or error}") from None
-    return target
+    return save_midi_file(build_midi(notes, tempo, time_signature, **options), path)  # type: ignore[arg-type]
 
 
 def midi_bytes(notes: Sequence[Note], tempo: TempoMap, time_signature: TimeSignature | None = None) -> bytes:
