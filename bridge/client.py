@@ -27,6 +27,7 @@ from bridge.amt.notes import Note
 from bridge.protocol.assembly import ResultAssembly, describe_chunks
 from bridge.protocol.notes import atoms_to_note, encode_chunks, note_to_atoms
 from bridge.protocol.osc import Double, OscDecodeError, decode_datagram, encode_message
+from bridge.protocol.replies import read_reply
 from bridge.protocol.requests import MODES, OPTIONS
 
 DEFAULT_HOST = "127.0.0.1"
@@ -261,39 +262,36 @@ class Client:
 
     # ----- requests ---------------------------------------------------------------------
 
-    def ping(self, timeout: float = 2.0) -> dict[str, Any]:
-        """Protocol version, daemon version, state (loading/ready/shutting_down), model, device, queue."""
+    def _ask(self, address: str, answer: str, timeout: float) -> dict[str, Any]:
+        """Send ``address id 0 [secret S]`` and read the ``answer`` by the reply table."""
         request_id = self.new_id()
-        self.send(P.PING, [request_id, 0, *self._secret_atoms()])
-        reply = self._next(self._for(request_id, P.PONG, P.ERROR), time.monotonic() + timeout)
+        self.send(address, [request_id, 0, *self._secret_atoms()])
+        reply = self._next(self._for(request_id, answer, P.ERROR), time.monotonic() + timeout)
         if reply is None:
             raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s: is it "
                                     f"running? {START_HINT}")
-        address, args = reply
-        self._raise_if_error(address, args)
-        keys = ("id", "protocol", "version", "state", "model", "device", "waiting", "running")
-        return dict(zip(keys, args))
+        self._raise_if_error(*reply)
+        return read_reply(answer, reply[1])
+
+    def ping(self, timeout: float = 2.0) -> dict[str, Any]:
+        """Protocol version, daemon version, state (loading/ready/error/shutting_down), model, device, queue;
+        ``message`` says why the model could not be loaded (state error)."""
+        return self._ask(P.PING, P.PONG, timeout)
 
     def status(self, timeout: float = 2.0) -> dict[str, Any]:
-        request_id = self.new_id()
-        self.send(P.STATUS, [request_id, 0, *self._secret_atoms()])
-        reply = self._next(self._for(request_id, P.INFO, P.ERROR), time.monotonic() + timeout)
-        if reply is None:
-            raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s: is it "
-                                    f"running? {START_HINT}")
-        address, args = reply
-        self._raise_if_error(address, args)
-        keys = ("id", "protocol", "version", "state", "model", "device", "dtype", "profile", "waiting", "running_id",
-                "max_notes_in", "max_notes_out", "max_bars", "max_variations", "queue_length", "max_datagram_bytes",
-                "load_seconds")
-        return dict(zip(keys, args))
+        """Everything ping says, plus dtype, profile, the running job and the limits (see docs/protocol.md)."""
+        return self._ask(P.STATUS, P.INFO, timeout)
+
+    def reload(self, timeout: float = 2.0) -> dict[str, Any]:
+        """Ask a daemon whose model could not be loaded to load it again; returns its pong (state loading)."""
+        return self._ask(P.RELOAD, P.PONG, timeout)
 
     @staticmethod
     def _raise_if_error(address: str, args: list[Any]) -> None:
         if address == P.ERROR:
-            code = str(args[1]) if len(args) > 1 else "error"
-            message = str(args[2]) if len(args) > 2 else "the daemon refused the request"
-            raise DaemonError(code, message, args[3:])
+            error = read_reply(P.ERROR, args)
+            raise DaemonError(str(error.get("code", "error")),
+                              str(error.get("message", "the daemon refused the request")), error["details"])
 
     def submit(self, mode: str, notes: Sequence[Note] = (), *, request_id: int | str | None = None,
                **options: Any) -> int | str:
@@ -354,26 +352,28 @@ class Client:
             if address == P.RESULT:
                 assembly.add(args[1:])
             elif address == P.PROGRESS:
+                progress = read_reply(P.PROGRESS, args)
                 if on_progress is not None:
-                    on_progress(float(args[1]), int(args[2]))
+                    on_progress(float(progress["fraction"]), int(progress["notes"]))
                 if on_event is not None:
                     on_event("progress", args[1:])
             elif address == P.NOTE:
+                streamed = read_reply(P.NOTE, args)
                 if on_note is not None:
-                    on_note(int(args[1]), atoms_to_note(args[3:10]))
+                    on_note(int(streamed["variation"]), atoms_to_note(streamed["note"][:7]))
             elif address == P.WARNING:
-                warnings.append(str(args[1]))
+                warnings.append(str(read_reply(P.WARNING, args)["text"]))
                 if on_event is not None:
                     on_event("warning", args[1:])
             elif address == P.DONE:
-                done = args
-                assembly.variation_count = int(args[1])
+                done = read_reply(P.DONE, args)
+                assembly.variation_count = int(done["variations"])
             elif on_event is not None:
                 on_event(address.rsplit("/", 1)[-1], args[1:])
         assert done is not None
-        variations = [assembly.notes(v) for v in range(int(done[1]))]
-        return Result(request_id, variations, int(done[2]), float(done[3]), int(done[4]), float(done[5]),
-                      float(done[6]), warnings)
+        variations = [assembly.notes(v) for v in range(int(done["variations"]))]
+        return Result(request_id, variations, int(done["seed"]), float(done["seconds"]), int(done["removed"]),
+                      float(done["start"]), float(done["end"]), warnings)
 
     @staticmethod
     def _describe_missing(missing: Iterable[tuple[int, int]]) -> str:
@@ -409,7 +409,7 @@ class Client:
         if reply is None:
             raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s")
         self._raise_if_error(*reply)
-        return int(reply[1][2])
+        return int(read_reply(P.TRANSPORT_OK, reply[1])["players"])
 
     def cancel(self, target: int | str, timeout: float = 2.0) -> list[str]:
         """Cancel one of this host's requests (or ``"*"``: all of them); returns the states they were in."""
@@ -420,8 +420,8 @@ class Client:
         if reply is None:
             raise DaemonUnreachable(f"no answer from a daemon on {self.where} within {timeout:g} s")
         self._raise_if_error(*reply)
-        states = [str(reply[1][2])]
+        states = [str(read_reply(P.CANCELLED, reply[1])["was"])]
         if target == "*":
             while (more := self._next(wanted, time.monotonic() + 0.2)) is not None:
-                states.append(str(more[1][2]))
+                states.append(str(read_reply(P.CANCELLED, more[1])["was"]))
         return states

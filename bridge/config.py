@@ -7,11 +7,14 @@ file should never be silently ignored.
 
 Environment overrides: ``MIDI_LLM_BRIDGE__SECTION__KEY=value`` (for example
 ``MIDI_LLM_BRIDGE__OSC__PORT=9200``). Command-line overrides: ``--set
-section.key=value``. Values from either are parsed as YAML scalars.
+section.key=value``. Values of text settings are taken as the text given (so
+``--host ::`` is the IPv6 address, not YAML); the others are parsed as YAML
+scalars (``9200``, ``0.5``, ``true``). An empty value clears an optional setting.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -20,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bridge.protocol.limits import MAX_TEMPERATURE, MAX_TOP_K, MAX_TOP_P, MIN_TEMPERATURE, MIN_TOP_P
 
 ENV_PREFIX = "MIDI_LLM_BRIDGE__"
 DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -79,9 +84,9 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "late_policy": _setting(str, "play", _one_of("play", "drop")),
     },
     "sampling": {
-        "temperature": _setting((int, float), 1.0, _range(0.01, 5.0)),
-        "top_p": _setting((int, float), 0.98, _range(0.01, 1.0)),
-        "top_k": _setting(int, 0, _range(0, 16512)),
+        "temperature": _setting((int, float), 1.0, _range(MIN_TEMPERATURE, MAX_TEMPERATURE)),
+        "top_p": _setting((int, float), 0.98, _range(MIN_TOP_P, MAX_TOP_P)),
+        "top_k": _setting(int, 0, _range(0, MAX_TOP_K)),
         "max_new_tokens": _setting(int, 2046, _range(3, 1_000_000)),
         "default_velocity": _setting(int, 72, _range(1, 127)),
         "grid": _setting(str, "off"),
@@ -148,8 +153,29 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
+def _from_text(section: str, key: str, text: str) -> Any:
+    """A value written as text (environment, ``--set``): kept as text for text settings, else YAML."""
+    setting = SCHEMA.get(section, {}).get(key)
+    if setting is not None and setting.kind is str:
+        return None if setting.optional and not text.strip() else text
+    return _parse_scalar(text)
+
+
 def _apply(config: Config, section: str, key: str, value: Any, origin: str) -> None:
     config[section][key] = _validate(section, key, value, origin)
+
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: only this computer can reach a daemon listening there."""
+    if host.strip().lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]").split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def load_config(
@@ -189,18 +215,19 @@ def load_config(
         parts = name[len(ENV_PREFIX):].lower().split("__")
         if len(parts) != 2:
             raise ConfigError(f"environment variable {name} must look like {ENV_PREFIX}SECTION__KEY")
-        _apply(config, parts[0], parts[1], _parse_scalar(text), f"environment {name}")
+        _apply(config, parts[0], parts[1], _from_text(parts[0], parts[1], text), f"environment {name}")
     for dotted, value in (overrides or {}).items():
         if "." not in dotted:
             raise ConfigError(f"override {dotted!r} must look like section.key=value")
         section, key = dotted.split(".", 1)
         if isinstance(value, str):
-            value = _parse_scalar(value)
+            value = _from_text(section, key, value)
         _apply(config, section, key, value, f"override {dotted}")
-    if config["osc"]["host"] not in ("127.0.0.1", "localhost", "::1") and not config["osc"]["secret"]:
+    if not is_loopback(config["osc"]["host"]) and not config["osc"]["secret"]:
         raise ConfigError(
-            f"osc.host = {config['osc']['host']!r} exposes the daemon beyond this computer: "
-            "set osc.secret so that every request must carry it"
+            f"osc.host = {config['osc']['host']!r} exposes the daemon beyond this computer, and any address but "
+            "loopback (127.0.0.1, ::1, localhost) needs a secret that every request must carry: set osc.secret "
+            f"(--set osc.secret=TOKEN or {ENV_PREFIX}OSC__SECRET=TOKEN), or listen on 127.0.0.1"
         )
     return config
 

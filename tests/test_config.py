@@ -209,3 +209,32 @@ def test_non_loopback_host_needs_secret():
 
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.parametrize("text", ["::", "::1", "0.0.0.0", "fe80::1%eth0", "[::]"])
+def test_text_settings_from_the_command_line_and_the_environment_are_taken_as_text(text):
+    """YAML would read ``::`` as a mapping and ``123`` as a number: text settings take the text as given."""
+    from_set = load_config(overrides={"osc.host": text, "osc.secret": "123"}, environ={})
+    assert from_set["osc"]["host"] == text and from_set["osc"]["secret"] == "123"
+    from_env = load_config(environ={"MIDI_LLM_BRIDGE__OSC__HOST": text, "MIDI_LLM_BRIDGE__OSC__SECRET": "yes"})
+    assert from_env["osc"]["host"] == text and from_env["osc"]["secret"] == "yes"
+    assert load_config(overrides={"model.id": "on", "midi.port_name": "1.5"}, environ={})["model"]["id"] == "on"
+
+
+def test_an_empty_optional_text_setting_means_none():
+    assert load_config(overrides={"osc.secret": ""}, environ={})["osc"]["secret"] is None
+    assert load_config(environ={"MIDI_LLM_BRIDGE__MODEL__CACHE_DIR": ""})["model"]["cache_dir"] is None
+
+
+@pytest.mark.parametrize("host", ["::", "0.0.0.0", "192.168.1.20", "fe80::1"])
+def test_the_refusal_of_a_non_loopback_host_names_the_rule(host):
+    with pytest.raises(ConfigError) as caught:
+        load_config(overrides={"osc.host": host}, environ={})
+    message = str(caught.value)
+    assert repr(host) in message and "loopback" in message and "osc.secret" in message
+    assert "MIDI_LLM_BRIDGE__OSC__SECRET" in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
+def test_loopback_hosts_need_no_secret(host):
+    assert load_config(overrides={"osc.host": host}, environ={})["osc"]["host"] == host

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import queue
-import shutil
-import socket
-import subprocess
-import threading
-import time
-
 import pytest
 
 from bridge.config import defaults
 from bridge.daemon.server import DaemonThread
+from tests.daemon_peers import Dump, needs_liblo, oscsend
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not (shutil.which("oscsend") and shutil.which("oscdump")),
-                       reason="liblo-tools (oscsend, oscdump) not installed: `make system-deps`"),
-]
+pytestmark = [pytest.mark.slow, needs_liblo]
 
 
 @pytest.fixture(scope="module")
@@ -30,68 +20,11 @@ def daemon(dense_engine):
         yield running
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Dump:
-    """oscdump listening on a port, its lines collected by a thread."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = subprocess.Popen(["oscdump", "-L", str(self.port)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        self._wait_until_bound()
-
-    def _wait_until_bound(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-                try:
-                    probe.bind(("127.0.0.1", self.port))
-                except OSError:  # oscdump holds the port: it is listening
-                    return
-            time.sleep(0.02)
-        raise AssertionError("oscdump did not start listening")
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, address: str, timeout: float = 10.0) -> list[str]:
-        """Lines up to and including the first one for ``address`` (the time tag cut off)."""
-        seen = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            line = line.split(" ", 1)[1] if line and not line.startswith("/") else line
-            seen.append(line)
-            if line.startswith(address + " "):
-                return seen
-        raise AssertionError(f"oscdump saw no {address} within {timeout} s; it saw {seen}")
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(5)
-
-
 @pytest.fixture
 def dump():
     d = Dump()
     yield d
     d.close()
-
-
-def oscsend(port: int, address: str, types: str, *values) -> None:
-    subprocess.run(["oscsend", "127.0.0.1", str(port), address, types, *map(str, values)], check=True, timeout=10)
 
 
 def test_ping_with_oscsend(daemon, dump):

@@ -33,7 +33,11 @@ class JobQueue:
         self.running: Job | None = None
 
     def put(self, job: Job) -> int:
-        """Queue ``job``; returns how many jobs are ahead of it (0: it runs next)."""
+        """Queue ``job``; returns how many jobs are ahead of it, the running one included.
+
+        0: the model is free and starts on it at once; 1: it runs right after the
+        running job (see bridge/protocol/replies.py, ``accepted``).
+        """
         with self._condition:
             if len(self._waiting) >= self.capacity:
                 raise ProtocolError(QUEUE_FULL, f"{len(self._waiting)} requests are already waiting (the most this "
@@ -84,6 +88,15 @@ class JobQueue:
     def __len__(self) -> int:
         with self._condition:
             return len(self._waiting)
+
+    def drain(self) -> list[Job]:
+        """Take every waiting job out (the model could not be loaded); the queue stays open."""
+        with self._condition:
+            left = list(self._waiting)
+            self._waiting.clear()
+            for job in left:
+                job.state = "finished"
+            return left
 
     def close(self) -> list[Job]:
         """Refuse further jobs and wake the worker; returns the jobs that were waiting."""

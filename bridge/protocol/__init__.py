@@ -5,6 +5,8 @@ Nothing here imports torch: the client and the command line stay fast to start.
 
 from __future__ import annotations
 
+from bridge.protocol.limits import MAX_BUNDLE_DEPTH  # noqa: F401 - part of the protocol's names
+
 PROTOCOL_VERSION = 1
 PREFIX = "/midi-llm"
 
@@ -19,9 +21,10 @@ NOTES = PREFIX + "/notes"
 CANCEL = PREFIX + "/cancel"
 RESEND = PREFIX + "/resend"
 TRANSPORT = PREFIX + "/transport"
+RELOAD = PREFIX + "/reload"
 
 MODE_ADDRESSES = {GENERATE: "generate", CONTINUE: "continue", INFILL: "infill", ACCOMPANY: "accompany"}
-REQUEST_ADDRESSES = frozenset({PING, STATUS, NOTES, CANCEL, RESEND, TRANSPORT, *MODE_ADDRESSES})
+REQUEST_ADDRESSES = frozenset({PING, STATUS, NOTES, CANCEL, RESEND, TRANSPORT, RELOAD, *MODE_ADDRESSES})
 
 # Replies (daemon -> client).
 PONG = PREFIX + "/pong"

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.amt.notes import Note
+from bridge.protocol import RESULT
 from bridge.protocol.errors import BAD_REQUEST, MISSING_CHUNK, TOO_LARGE, ProtocolError
 from bridge.protocol.notes import RawNote, as_int, atoms_to_note, parse_note_atoms
+from bridge.protocol.replies import read_reply
 
 
 def describe_chunks(indexes: Sequence[int]) -> str:
@@ -74,8 +76,14 @@ class PendingRequest:
                 raise ProtocolError(TOO_LARGE, f"the clip has more than {max_notes} notes; this daemon takes at "
                                                f"most {max_notes} (limits.max_notes_in)")
         except ProtocolError as error:
+            self.fail(error)
+
+    def fail(self, error: ProtocolError) -> None:
+        """End the request with ``error``: it is answered with it as soon as its header is here."""
+        if self.error is None:
             self.error = error
-            self.chunks.clear()
+        self.chunks.clear()
+        self.last_seen = time.monotonic()
 
     def complete(self) -> bool:
         if not self.has_header or self.error is not None:
@@ -128,9 +136,10 @@ class ResultAssembly:
         self.variation_count: int | None = None
 
     def add(self, args: Sequence[Any]) -> None:
-        """``variation chunk chunks total notes...`` (after the id)."""
-        variation, index, count, total = (int(a) for a in args[:4])
-        atoms = args[4:]
+        """``variation chunk chunks count notes...`` (after the id; see bridge/protocol/replies.py)."""
+        fields = read_reply(RESULT, ["", *args])
+        variation, index, count, total = (int(fields[k]) for k in ("variation", "chunk", "chunks", "count"))
+        atoms = fields["notes"]
         entry = self.variations.get(variation)
         if entry is None or entry.chunk_count != count:
             entry = self.variations[variation] = VariationChunks(count, total)

@@ -14,6 +14,8 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bridge.protocol.limits import MAX_BUNDLE_DEPTH
+
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -82,6 +84,34 @@ def encode_bundle(messages: Sequence[bytes], timetag: int = 1) -> bytes:
     return b"".join(parts)
 
 
+class BundleTooDeep(OscDecodeError):
+    """A bundle nested deeper than the protocol allows (:data:`MAX_BUNDLE_DEPTH`): answered, not dropped."""
+
+
+def _deepest(data: bytes, start: int, end: int, level: int, limit: int) -> int:
+    """The nesting depth of the bundle in ``data[start:end]`` (at ``level``), looked at only up to ``limit + 1``.
+
+    Only the elements' sizes are read: the recursion stops one level past the
+    limit, so even a datagram of nothing but nested bundle headers cannot take
+    the parser deep. Malformed sizes end the walk; the parser then says so.
+    """
+    if level > limit:
+        return level
+    deepest = level
+    position = start + 16  # "#bundle\0" and the time tag
+    while position + 4 <= end:
+        size = int.from_bytes(data[position : position + 4], "big", signed=True)
+        position += 4
+        if size < 0 or position + size > end:
+            break
+        if data[position : position + 8] == b"#bundle\0":
+            deepest = max(deepest, _deepest(data, position, position + size, level + 1, limit))
+            if deepest > limit:
+                return deepest
+        position += size
+    return deepest
+
+
 def decode_datagram(data: bytes) -> list[tuple[str, list[Any]]]:
     """The messages in one datagram (a bundle's messages in order, time tags ignored)."""
     from pythonosc.osc_bundle import OscBundle
@@ -91,18 +121,19 @@ def decode_datagram(data: bytes) -> list[tuple[str, list[Any]]]:
         raise OscDecodeError("empty datagram")
     try:
         if data.startswith(b"#bundle\0"):
+            if _deepest(data, 0, len(data), 1, MAX_BUNDLE_DEPTH) > MAX_BUNDLE_DEPTH:
+                raise BundleTooDeep(f"this bundle nests more than {MAX_BUNDLE_DEPTH} levels; the protocol allows "
+                                    f"at most {MAX_BUNDLE_DEPTH} (a bundle in a bundle is 2): send flatter bundles")
             found: list[tuple[str, list[Any]]] = []
 
-            def walk(bundle: OscBundle, depth: int) -> None:
-                if depth > 8:
-                    raise OscDecodeError("bundles nested more than 8 deep")
+            def walk(bundle: OscBundle) -> None:
                 for content in bundle:
                     if isinstance(content, OscBundle):
-                        walk(content, depth + 1)
+                        walk(content)
                     else:
                         found.append((content.address, list(content.params)))
 
-            walk(OscBundle(data), 0)
+            walk(OscBundle(data))
             return found
         if data[:1] != b"/":
             raise OscDecodeError("not an OSC message (it does not start with '/')")
@@ -112,7 +143,6 @@ def decode_datagram(data: bytes) -> list[tuple[str, list[Any]]]:
         raise
     except Exception as error:  # python-osc raises several types (and UnicodeDecodeError)
         raise OscDecodeError(f"malformed OSC packet ({type(error).__name__}: {error})") from None
-
 
 
 def encode_fitting(address: str, args: Sequence[Any], max_bytes: int) -> bytes:

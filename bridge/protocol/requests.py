@@ -17,14 +17,22 @@ from bridge.amt.notes import Note
 from bridge.amt.tempo import TempoChange, TempoMap, TimeSignature
 from bridge.protocol import MODE_ADDRESSES
 from bridge.protocol.errors import BAD_REQUEST, TOO_LARGE, ProtocolError
+from bridge.protocol.limits import (
+    MAX_BPM,
+    MAX_ID_CHARACTERS,
+    MAX_PROMPT_CHARACTERS,
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MAX_TOP_K,
+    MAX_TOP_P,
+    MIN_BPM,
+    MIN_TEMPERATURE,
+    MIN_TOP_P,
+)
 from bridge.protocol.notes import RawNote, as_flag, as_float, as_int, raw_to_note
 
 MODES = tuple(MODE_ADDRESSES.values())
-MAX_ID_CHARACTERS = 64
-MAX_PROMPT_CHARACTERS = 2000
 DEFAULT_BARS = 4
-MAX_SEED = 2**31 - 1
-MIN_BPM, MAX_BPM = 1.0, 1000.0
 
 # key: (kind, arity, repeatable). Kinds: str, float, int, flag, grid (text like 1/16, or a step in beats).
 OPTIONS: dict[str, tuple[str, int, bool]] = {
@@ -269,9 +277,10 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
         raise ProtocolError(BAD_REQUEST if max_tokens < 3 else TOO_LARGE,
                             f"max_tokens {max_tokens} must be 3..{sampling['max_new_tokens']} "
                             "(sampling.max_new_tokens)")
-    temperature = as_float(options.get("temperature", sampling["temperature"]), "option", "temperature", 0.01, 5.0)
-    top_p = as_float(options.get("top_p", sampling["top_p"]), "option", "top_p", 0.01, 1.0)
-    top_k = as_int(options.get("top_k", sampling["top_k"]), "option", "top_k", 0, 16512)
+    temperature = as_float(options.get("temperature", sampling["temperature"]), "option", "temperature",
+                           MIN_TEMPERATURE, MAX_TEMPERATURE)
+    top_p = as_float(options.get("top_p", sampling["top_p"]), "option", "top_p", MIN_TOP_P, MAX_TOP_P)
+    top_k = as_int(options.get("top_k", sampling["top_k"]), "option", "top_k", 0, MAX_TOP_K)
     low = as_int(options.get("lowest_pitch", 0), "option", "lowest_pitch", 0, 127)
     high = as_int(options.get("highest_pitch", 127), "option", "highest_pitch", 0, 127)
     if low > high:
