@@ -210,6 +210,16 @@ def test_device_against_a_real_daemon(daemon, name):
 
 @pytest.mark.slow
 @needs_node
+def test_no_note_is_lost_on_random_sets_requests_and_outcomes(daemon):
+    """Random clips (markers and loops off the bar lines, odd meters), requests and outcomes (done, error,
+    cancel, daemon down, the user editing meanwhile): every note not sent as replaced stays bit-identical."""
+    env = dict(ENV, M4L_PROPERTY_CASES="12")
+    output = run_scenario("scenarios.js", "property_invariant", daemon.port, timeout=300, env=env)
+    assert output.startswith("ok property_invariant"), output
+
+
+@pytest.mark.slow
+@needs_node
 def test_the_script_inside_the_built_device_runs_too(daemon, tmp_path):
     script = embedded_script(M4L / "MIDI-LLM.amxd", "midi-llm.js", tmp_path)
     output = scenario("generate_empty_slot", daemon.port, env=dict(ENV, MIDI_LLM_JS=str(script)))

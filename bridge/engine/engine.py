@@ -21,13 +21,13 @@ from bridge.engine.decoder import Cancelled, Decoder
 from bridge.engine.loading import LoadedModel, load_model
 from bridge.engine.requests import GenerationRequest, GenerationResult, Variation
 from bridge.engine.shaping import NoteShaper
+from bridge.protocol.limits import MAX_PROMPT_CHARACTERS
 
 log = logging.getLogger(__name__)
 
 NoteCallback = Callable[[int, Note], None]
 ProgressCallback = Callable[[float, int], None]
 
-MAX_PROMPT_CHARACTERS = 2000
 
 __all__ = ["Cancelled", "Engine"]
 

@@ -9,6 +9,7 @@ from bridge.amt.notes import DEFAULT_VELOCITY, Note
 from bridge.amt.tempo import TempoMap, TimeSignature
 from bridge.engine.grammar import MusicianConstraints
 from bridge.engine.sampling import SamplingOptions
+from bridge.protocol.limits import MAX_SEED
 
 MODES = ("generate", "continue", "infill", "accompany")
 
@@ -63,8 +64,8 @@ class GenerationRequest:
             raise ValueError("max_new_tokens must be at least 3 (one note)")
         if self.grid is not None and not (math.isfinite(self.grid) and self.grid > 0):
             raise ValueError(f"grid step {self.grid!r} beats must be positive")
-        if self.seed is not None and not 0 <= self.seed < 2**63:
-            raise ValueError(f"seed {self.seed} must be 0..2^63-1")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed {self.seed} must be 0..{MAX_SEED}")
         if self.keep_rhythm and self.mode != "infill":
             raise ValueError("keep rhythm re-pitches the notes of an infill span; use it with infill")
         if self.keep_pitches and self.mode != "infill":

@@ -12,6 +12,7 @@ const {FakeLive} = require("./fake_live");
 const {MaxDevice, freePort} = require("./harness");
 const {byId, futureDaemon, notesEvery, option, options, scenarioMain} = require("./testkit");
 const {assertKept, newNotes, snapshotSet} = require("./live_invariant");
+const {propertyInvariant} = require("./live_property");
 
 // Menu indexes, as the device's live.menu objects send them.
 const MODE = {generate: 0, continue: 1, infill: 2, accompany: 3};
@@ -524,6 +525,9 @@ const scenarios = {
             device.close();
         }
     },
+
+    // Random Live sets, requests and outcomes; the invariant after each (tests/m4l/live_property.js).
+    property_invariant: propertyInvariant,
 };
 
 scenarioMain(scenarios);
