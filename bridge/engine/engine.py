@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 NoteCallback = Callable[[int, Note], None]
 ProgressCallback = Callable[[float, int], None]
 
-
 __all__ = ["Cancelled", "Engine"]
 
 
