@@ -44,9 +44,9 @@ class RecordingDecoder(Decoder):
         super().__init__(loaded)
         self.calls: list[dict] = []
 
-    def _rebuild(self, rows, prefix, plan, budget, state):
+    def _rebuild(self, *args, **kwargs):
         self.calls.append({"rebuild": True})
-        return super()._rebuild(rows, prefix, plan, budget, state)
+        return super()._rebuild(*args, **kwargs)
 
     def _forward(self, rows, chunks, state):
         hidden = super()._forward(rows, chunks, state)

@@ -270,6 +270,13 @@ def plan_accompany(
 
 
 def plan_generate_from(start: int, end: int) -> DecodingPlan:
-    """Plain generation of [start, end) with nothing given (silence before ``start``)."""
+    """Plain generation of [start, end) with nothing given.
+
+    Deliberately unlike the reference (which pads the silence before ``start``
+    with RESTs and counts times from 0): with nothing given, the span start is
+    the beginning of the piece the model hears, so no REST comes before it and
+    a clip comes out the same wherever it sits in the song (docs/amt-format.md).
+    """
     _span(start, end)
-    return _build([], [], start, end, [])
+    return DecodingPlan(mode_token=vocab.AUTOREGRESS, prompt=[], controls=[], start=start, end=end,
+                        current_time=start)

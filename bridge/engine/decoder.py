@@ -7,9 +7,10 @@ so rows may grow by different amounts while sharing one cache. Logits are
 computed only for the rows of the output head the slot allows, which is both
 the grammar and most of the speed.
 
-The model sees window-relative times. The window (and with it the cache) is
-rebuilt when the context is nearly full or when the current time has moved
-too far from the window's offset, so requests of any length work.
+What the model sees is each row's window (``bridge.engine.window``): the
+reference sampler's layout, rebuilt (with the cache) whenever the cached one
+is no longer it. Each row's window and random draws depend on that row alone,
+so a variation is the same whatever the number of variations.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 import torch
 
 from bridge.amt import vocab
-from bridge.amt.sequence import DecodingPlan, SequenceState, min_time
+from bridge.amt.sequence import DecodingPlan, SequenceState
+from bridge.engine import keep_modes
 from bridge.engine.grammar import (
     NOTE_SLOT_SIZE,
     MusicianConstraints,
@@ -34,19 +36,23 @@ from bridge.engine.grammar import (
     instruments_in,
     note_slot_mask,
 )
+from bridge.engine.keep_modes import KeepProgress, RhythmSlot
 from bridge.engine.loading import LoadedModel
-from bridge.engine.sampling import SamplingOptions, sample
+from bridge.engine.sampling import SamplingOptions, sample, sample_each
+from bridge.engine.window import (
+    LOOKBACK_TICKS,
+    Window,
+    WindowPolicy,
+    choose_window,
+    history_capacity,
+    relative_ids,
+)
 
 log = logging.getLogger(__name__)
 
-LOOKBACK_TICKS = 50 * vocab.TICKS_PER_SECOND
-"""At a rebuild, history older than this before the current time is left out."""
-
-REBASE_AT_TICKS = vocab.MAX_TIME - 10 * vocab.TICKS_PER_SECOND
-"""Rebuild once the current time is this far past the window's offset (90 s)."""
-
 EventCallback = Callable[[int, vocab.Event], None]
 ProgressCallback = Callable[[float], None]
+SkipCallback = Callable[[int], None]
 
 
 class Cancelled(Exception):
@@ -67,10 +73,15 @@ class DecodeStats:
 
 @dataclass
 class RowResult:
-    """What one variation produced: new events in absolute ticks, in order."""
+    """What one variation produced: new events in absolute ticks, in order.
+
+    ``unplaced`` counts, by reason, the given notes of keep rhythm / keep
+    pitches that this row could not keep.
+    """
 
     events: list[vocab.Event]
     finish_reason: str
+    unplaced: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,26 +90,28 @@ class _Row:
     sequence: SequenceState
     generator: torch.Generator
     instruments: set[int]
-    offset: int = 0
+    window: Window | None = None
     cached: int = 0  # real (unpadded) ids in the cache, prefix included
-    feed: list[int] = field(default_factory=list)
+    fed: int = 0  # ids of sequence.tokens in the cache (the rest is still to feed)
     events: list[vocab.Event] = field(default_factory=list)
     sampled: int = 0
-    rhythm_index: int = 0
-    group_index: int = 0  # keep-pitches: the chord (group of forced notes) being written
-    member_index: int = 0  # and the note of it
-    group_time: int = 0  # onset of the chord, shared by its notes
+    keep: KeepProgress = field(default_factory=KeepProgress)
     done: bool = False
     finish_reason: str = ""
 
 
 class Decoder:
-    """Decodes plans with a loaded model; one instance per resident model."""
+    """Decodes plans with a loaded model; one instance per resident model.
 
-    def __init__(self, loaded: LoadedModel):
+    ``window_margin`` (ids) is room a window rebuild leaves free (see
+    :class:`bridge.engine.window.WindowPolicy`); 0 is the reference's layout.
+    """
+
+    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0):
         self.loaded = loaded
         self.profile = loaded.profile
         self.device = loaded.device
+        self.window_margin = window_margin
         self.base = loaded.model.base_model
         head = loaded.model.get_output_embeddings()
         self.head_weight: torch.Tensor = head.weight
@@ -154,33 +167,34 @@ class Decoder:
 
     def _model_ids(self, tokens: Sequence[int], offset: int) -> list[int]:
         """Window-relative model ids of whole triplets."""
-        out = list(tokens)
-        for i in range(0, len(out), 3):
-            out[i] -= offset
-        return [self.profile.model_id(t) for t in out]
+        return [self.profile.model_id(t) for t in relative_ids(tokens, offset)]
 
-    def _window(self, row: _Row, floor: int, budget: int) -> tuple[list[int], int]:
+    def _pending(self, row: _Row) -> list[int]:
+        """Model ids of the row's sequence that the cache does not hold yet; marks them fed."""
         tokens = row.sequence.tokens
-        begin = max(0, len(tokens) - budget)
-        begin += (3 - begin % 3) % 3
-        cutoff = floor - LOOKBACK_TICKS
-        while begin < len(tokens) and vocab.triplet_time(tokens[begin : begin + 3]) < cutoff:
-            begin += 3
-        window = tokens[begin:]
-        offset = min_time(window) if window else floor
-        offset = min(offset, floor)
-        return self._model_ids(window, offset), offset
+        aligned = row.fed - (row.fed - row.window.begin) % 3  # times are shifted per whole triplet
+        pending = self._model_ids(tokens[aligned:], row.window.offset)[row.fed - aligned :]
+        row.fed = len(tokens)
+        return pending
 
-    def _rebuild(self, rows: list[_Row], prefix: list[int], plan: DecodingPlan, budget: int, state: dict) -> torch.Tensor:
+    def _rebuild(self, rows: list[_Row], prefix: list[int], policy: WindowPolicy, state: dict) -> torch.Tensor:
+        """A fresh cache: each row's prefix and window, a new window only for rows whose layout went stale."""
         state["cache"] = self._new_cache()
         state["mask"] = torch.zeros((len(rows), 0), dtype=torch.long, device=self.device)
         state["stats"].rebuilds += 1
         chunks = []
         for row in rows:
+            if row.done:  # its cache is never read again: one real id keeps its attention well defined
+                row.cached = 0
+                chunks.append(prefix[:1])
+                continue
+            tokens = row.sequence.tokens
+            floor = state["floor_of"](row)
+            if row.window is None or row.window.is_stale(tokens, floor, policy.capacity):
+                row.window = choose_window(tokens, floor, policy.kept_at_rebuild)
             row.cached = 0
-            window, row.offset = self._window(row, self._floor_of(row), budget)
-            chunks.append(prefix + window)
-            row.feed = []
+            row.fed = len(tokens)
+            chunks.append(prefix + self._model_ids(tokens[row.window.begin :], row.window.offset))
         return self._forward(rows, chunks, state)
 
     @staticmethod
@@ -204,8 +218,9 @@ class Decoder:
         max_new_tokens: int = 2046,
         on_event: EventCallback | None = None,
         on_progress: ProgressCallback | None = None,
+        on_skip: SkipCallback | None = None,
         cancel: threading.Event | None = None,
-        rhythm: Sequence[tuple[int, int]] | None = None,
+        rhythm: Sequence[RhythmSlot | tuple[int, int]] | None = None,
         pitches: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[RowResult], DecodeStats]:
         """Sample ``variations`` continuations of ``plan`` together.
@@ -214,15 +229,21 @@ class Decoder:
         Returns per variation the new note events (RESTs dropped) in absolute
         ticks, and statistics. Raises :class:`Cancelled` when ``cancel`` is set.
 
-        ``rhythm`` (absolute (onset, duration) ticks, sorted) fixes the time and
-        duration of every new event: they are fed as if sampled and the model
-        chooses only the notes (no RESTs), one per slot; a row ends when the
-        slots are used up.
+        ``rhythm`` (absolute :class:`RhythmSlot` onsets and durations, sorted)
+        fixes the time and duration of every new event: they are fed as if
+        sampled and the model chooses only the notes (no RESTs, never a note
+        twice on one onset, of the slot's instrument when it has one), one per slot.
 
         ``pitches`` (groups of note values, instrument * 128 + pitch: one group
         per chord, in order) fixes the notes instead: the model chooses when
-        each chord starts (before the span's end) and how long each note lasts;
-        the notes of a chord share its onset. A row ends when the groups are used up.
+        each chord starts and how long each note lasts; the notes of a chord
+        share its onset, and each chord leaves one 10 ms step per later chord
+        before the span's end, so that every chord fits.
+
+        A given note a row cannot keep (see :mod:`bridge.engine.keep_modes`)
+        is passed over: ``on_skip(row)`` is called in its place, in order, and
+        the row's ``unplaced`` counts it by reason. A row ends when its given
+        notes are used up.
         """
         if rhythm is not None and pitches is not None:
             raise ValueError("keep rhythm or keep pitches, not both")
@@ -231,10 +252,7 @@ class Decoder:
         started = time.perf_counter()
         stats = DecodeStats()
         prefix = [*prefix_ids, self.profile.model_id(plan.mode_token)]
-        context = self.profile.context_tokens
-        budget = ((context - len(prefix)) * 3 // 4) // 3 * 3
-        if budget < 30:
-            raise ValueError(f"the text prompt ({len(prefix_ids)} tokens) leaves no room for music in the context")
+        policy = WindowPolicy(history_capacity(self.profile.context_tokens, len(prefix)), self.window_margin)
         if seed is None:
             seed = secrets.randbits(31)
         rows = []
@@ -243,7 +261,6 @@ class Decoder:
             generator = torch.Generator().manual_seed((seed + 1_000_003 * i) % (2**63))
             rows.append(_Row(i, sequence, generator, instruments_in(sequence.tokens + plan.controls)))
         base_note_mask = note_slot_mask(constraints).to(self.device)
-        state: dict = {"stats": stats}
         span = max(1, plan.end - plan.start)
 
         def check_cancel() -> None:
@@ -251,99 +268,97 @@ class Decoder:
                 raise Cancelled()
 
         if rhythm is not None:
-            rhythm = list(rhythm)
-            if any(b < a for (a, _), (b, _) in zip(rhythm, rhythm[1:])):
+            rhythm = [RhythmSlot(*slot) for slot in rhythm]
+            if any(b.onset < a.onset for a, b in zip(rhythm, rhythm[1:])):
                 raise ValueError("the rhythm's onsets must be in order")
-            gaps = [b - a for (a, _), (b, _) in zip([(plan.current_time, 0), *rhythm], rhythm)]
-            if any(g > LOOKBACK_TICKS for g in gaps):
+            onsets = [plan.current_time, *(s.onset for s in rhythm)]
+            if any(b - a > LOOKBACK_TICKS for a, b in zip(onsets, onsets[1:])):
                 raise ValueError("the rhythm has a silence longer than 50 s, which the model cannot bridge")
 
         def floor_of(row: _Row) -> int:
             floor = max(plan.start, row.sequence.current_time)
-            if rhythm is not None and row.rhythm_index < len(rhythm):
-                floor = max(floor, rhythm[row.rhythm_index][0])
+            if rhythm is not None and row.keep.slot_index < len(rhythm):
+                floor = max(floor, rhythm[row.keep.slot_index].onset)
             return floor
 
-        self._floor_of = floor_of
+        def finish(row: _Row, reason: str) -> None:
+            row.done = True
+            row.finish_reason = reason
+            left = row.keep.remaining_given(rhythm, pitches)
+            if left:
+                row.keep.unplaced[keep_modes.FINISH_REASONS[reason]] += left
+
+        def skip(row: _Row, reason: str, count: int = 1) -> None:
+            row.keep.unplaced[reason] += count
+            for _ in range(count):
+                if on_skip is not None:
+                    on_skip(row.index)
+
+        state: dict = {"stats": stats, "floor_of": floor_of, "finish": finish, "skip": skip}
         check_cancel()
-        hidden = self._rebuild(rows, prefix, plan, budget, state)
+        hidden = self._rebuild(rows, prefix, policy, state)
         while True:
             active = [r for r in rows if not r.done]
             for row in active:
                 if row.sampled + 3 > max_new_tokens:
-                    self._finish(row, "max_new_tokens")
+                    finish(row, "max_new_tokens")
                 elif constraints.max_notes is not None and len(row.events) >= constraints.max_notes:
-                    self._finish(row, "max_notes")
+                    finish(row, "max_notes")
             active = [r for r in rows if not r.done]
             if not active:
                 break
             check_cancel()
             # Controls that became due enter the sequence before the next onset is sampled.
-            needs_rebuild = False
             for row in active:
-                placed = row.sequence.due_controls()
-                if placed:
-                    row.instruments |= instruments_in(placed)
-                    row.feed += self._model_ids(placed, row.offset)
-                too_far = floor_of(row) - row.offset > REBASE_AT_TICKS
-                too_long = row.cached + len(row.feed) + 2 > context
-                late_control = any(
-                    vocab.triplet_time(placed[i : i + 3]) - row.offset >= vocab.MAX_TIME for i in range(0, len(placed), 3)
-                )
-                needs_rebuild |= too_far or too_long or late_control
-            if needs_rebuild:
-                hidden = self._rebuild(rows, prefix, plan, budget, state)
-            elif rhythm is None and any(r.feed for r in rows):
-                hidden = self._forward(rows, [r.feed if not r.done else [] for r in rows], state)
-                for r in rows:
-                    r.feed = []
+                row.instruments |= instruments_in(row.sequence.due_controls())
+            if any(r.window.is_stale(r.sequence.tokens, floor_of(r), policy.capacity) for r in active):
+                hidden = self._rebuild(rows, prefix, policy, state)
+            elif rhythm is None and any(r.fed < len(r.sequence.tokens) for r in active):
+                hidden = self._forward(rows, [self._pending(r) if not r.done else [] for r in rows], state)
             if pitches is not None:
                 for row in active:
-                    if row.group_index >= len(pitches):
-                        self._finish(row, "end")
+                    self._next_chord(row, pitches, state)
                 active = [r for r in active if not r.done]
                 if not active:
                     break
             if rhythm is not None:
-                writing, durations = self._forced_slots(rows, active, rhythm, plan, state)
+                writing, durations, masks = self._forced_slots(rows, active, rhythm, base_note_mask, plan, state)
                 if not writing:
                     continue
                 hidden = state.pop("hidden")
                 index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
             else:
                 writing, durations, hidden, index = self._sampled_slots(
-                    rows, active, hidden, plan, sampling, state, check_cancel, forced_pitches=pitches is not None)
+                    rows, active, hidden, plan, sampling, state, check_cancel, pitches)
                 if not writing:
                     continue
             # Slot 2: note or REST, within the musician's and the 16-instrument limits.
             check_cancel()
             if pitches is not None:  # the notes are given: nothing to compute
-                notes = [self._next_forced_note(row, relative + row.offset, pitches) for row, relative in writing]
+                notes = [self._next_forced_note(row, relative + row.window.offset) for row, relative in writing]
             else:
                 logits = self._head(hidden[index], vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE)
-                masks = []
-                for row, _ in writing:
-                    cap = instrument_cap_mask(row.instruments)
-                    masks.append(base_note_mask if cap is None else base_note_mask & cap.to(self.device))
-                allowed = torch.stack(masks)
-                if rhythm is not None:
-                    allowed[:, -1] = False  # every slot of a fixed rhythm gets a note, never a REST
-                logits = logits.masked_fill(~allowed, -math.inf)
+                if rhythm is None:
+                    masks = []
+                    for row, _ in writing:
+                        cap = instrument_cap_mask(row.instruments)
+                        masks.append(base_note_mask if cap is None else base_note_mask & cap.to(self.device))
+                logits = logits.masked_fill(~torch.stack(masks), -math.inf)
                 notes = sample(logits, sampling, [r.generator for r, _ in writing])
             for (row, relative), duration, note in zip(writing, durations, notes):
                 row.sampled += 2
                 stats.sampled_tokens += 2
-                absolute = relative + row.offset
+                absolute = relative + row.window.offset
                 note_id = vocab.NOTE_OFFSET + note
-                # A REST carries no duration: keep it as the facts write it (0) in the sequence that
-                # later windows are rebuilt from (the cache keeps the id that was fed until then).
-                stored_duration = 0 if note_id == vocab.REST else duration
+                # What was fed is what later windows are rebuilt from (a REST keeps its sampled duration).
                 row.sequence.append_event(
-                    (vocab.TIME_OFFSET + absolute, vocab.DURATION_OFFSET + stored_duration, note_id))
-                row.feed = [self.profile.model_id(note_id)]
+                    (vocab.TIME_OFFSET + absolute, vocab.DURATION_OFFSET + duration, note_id))
+                row.fed = len(row.sequence.tokens) - 1  # time and duration are in the cache, the note is not
                 if note_id != vocab.REST:
                     instrument, pitch = divmod(note, vocab.MAX_PITCH)
                     row.instruments.add(instrument)
+                    if rhythm is not None:
+                        row.keep.took(absolute, note)
                     event = vocab.Event(absolute, duration, instrument, pitch)
                     row.events.append(event)
                     if on_event is not None:
@@ -355,52 +370,53 @@ class Decoder:
         stats.seconds = time.perf_counter() - started
         if on_progress is not None:
             on_progress(1.0)
-        return [RowResult(r.events, r.finish_reason) for r in rows], stats
+        return [RowResult(r.events, r.finish_reason, dict(r.keep.unplaced)) for r in rows], stats
 
-    def _sampled_slots(self, rows, active, hidden, plan, sampling, state, check_cancel, *, forced_pitches=False):
+    def _sampled_slots(self, rows, active, hidden, plan, sampling, state, check_cancel, pitches):
         """Sample onset and duration for each active row; returns (writing, durations, hidden, index).
 
-        With ``forced_pitches`` the onset of a chord's later notes is the chord's,
-        and sampled onsets stay before the span's end while notes remain to place.
+        Each row's onset is drawn over its own allowed times only. With
+        ``pitches`` the onset of a chord's later notes is the chord's, and a
+        chord's onset leaves one step per later chord before the span's end.
         """
         stats = state["stats"]
         # Slot 0: onset time, never before the current time; reaching the end stops the row.
         index = torch.tensor([r.index for r in active], device=hidden.device)
         chosen: dict[int, int] = {}
-
-        def earliest(row: _Row) -> int:
-            floor = max(plan.start, row.sequence.current_time)
-            if forced_pitches and row.group_index > 0:
-                floor = max(floor, row.group_time + 1)  # a new chord never lands on the previous one
-            return floor
-
-        if forced_pitches:
-            for row in active:
-                if row.member_index > 0:
-                    chosen[row.index] = row.group_time - row.offset
-                elif earliest(row) >= plan.end:
-                    chosen[row.index] = plan.end - row.offset  # no room left: the row ends
+        bounds: dict[int, tuple[int, int]] = {}  # absolute [low, high) of each row's onset
+        for row in active:
+            low = max(plan.start, row.sequence.current_time)
+            high = plan.end + vocab.MAX_TIME  # past the end: the row stops
+            if pitches is not None:
+                keep = row.keep
+                if keep.member_index > 0:
+                    chosen[row.index] = keep.chord_time - row.window.offset
+                    continue
+                if keep.chords_started > 0:
+                    low = max(low, keep.chord_time + 1)  # a new chord never lands on the previous one
+                later = len(pitches) - keep.chord_index - 1
+                high = max(plan.end - later, low + 1)
+                if low >= plan.end:
+                    chosen[row.index] = plan.end - row.window.offset  # no room left: the row ends
+                    continue
+                high = min(high, plan.end)
+            bounds[row.index] = (low - row.window.offset, min(high - row.window.offset, vocab.MAX_TIME))
         sampling_rows = [r for r in active if r.index not in chosen]
         if sampling_rows:
             rows_index = torch.tensor([r.index for r in sampling_rows], device=hidden.device)
-            floors = [earliest(r) - r.offset for r in sampling_rows]
-            low = min(floors)
-            logits = self._head(hidden[rows_index], vocab.TIME_OFFSET + low, vocab.TIME_OFFSET + vocab.MAX_TIME)
-            columns = torch.arange(low, vocab.MAX_TIME, device=logits.device)
-            logits = logits.masked_fill(columns[None, :] < torch.tensor(floors, device=logits.device)[:, None],
-                                        -math.inf)
-            if forced_pitches:
-                ends = torch.tensor([plan.end - r.offset for r in sampling_rows], device=logits.device)
-                logits = logits.masked_fill(columns[None, :] >= ends[:, None], -math.inf)
-            for row, choice in zip(sampling_rows, sample(logits, sampling, [r.generator for r in sampling_rows])):
-                chosen[row.index] = low + choice
-        times = [chosen[r.index] for r in active]
+            first = min(bounds[r.index][0] for r in sampling_rows)
+            logits = self._head(hidden[rows_index], vocab.TIME_OFFSET + first, vocab.TIME_OFFSET + vocab.MAX_TIME)
+            own = [logits[b, bounds[r.index][0] - first : bounds[r.index][1] - first]
+                   for b, r in enumerate(sampling_rows)]
+            for row, choice in zip(sampling_rows, sample_each(own, sampling, [r.generator for r in sampling_rows])):
+                chosen[row.index] = bounds[row.index][0] + choice
         writing = []
-        for row, relative in zip(active, times):
+        for row in active:
+            relative = chosen[row.index]
             row.sampled += 1
             stats.sampled_tokens += 1
-            if relative + row.offset >= plan.end:
-                self._finish(row, "end")
+            if relative + row.window.offset >= plan.end:
+                state["finish"](row, "end")
             else:
                 writing.append((row, relative))
         if not writing:
@@ -422,44 +438,70 @@ class Decoder:
         return writing, durations, hidden, index
 
     @staticmethod
-    def _next_forced_note(row: _Row, onset: int, pitches: Sequence[Sequence[int]]) -> int:
-        """The next note of the fixed pitch sequence (relative to NOTE_OFFSET); advances the row."""
-        group = pitches[row.group_index]
-        note = group[row.member_index]
-        if row.member_index == 0:
-            row.group_time = onset
-        row.member_index += 1
-        if row.member_index >= len(group):
-            row.group_index += 1
-            row.member_index = 0
+    def _next_chord(row: _Row, pitches: Sequence[Sequence[int]], state: dict) -> None:
+        """Keep pitches: make the row's next chord current (its notes the cap lets in); ends the row after the last."""
+        keep = row.keep
+        while keep.chord is None:
+            if keep.chord_index >= len(pitches):
+                state["finish"](row, "end")
+                return
+            playable, blocked = keep_modes.playable_chord(pitches[keep.chord_index], row.instruments)
+            if blocked:
+                state["skip"](row, keep_modes.CAP, blocked)
+            if playable:
+                keep.chord = playable
+                keep.member_index = 0
+            else:
+                keep.chord_index += 1
+
+    @staticmethod
+    def _next_forced_note(row: _Row, onset: int) -> int:
+        """The next note of the fixed pitch sequence (relative to NOTE_OFFSET) at ``onset``; advances the row."""
+        keep = row.keep
+        note = keep.chord[keep.member_index]
+        if keep.member_index == 0:
+            keep.chord_time = onset
+            keep.chords_started += 1
+        keep.member_index += 1
+        if keep.member_index >= len(keep.chord):
+            keep.chord_index += 1
+            keep.chord = None
+            keep.member_index = 0
         return note
 
-    def _forced_slots(self, rows, active, rhythm, plan, state):
-        """Feed the next fixed (onset, duration) of each active row with its pending ids, in one forward."""
+    def _forced_slots(self, rows, active, rhythm, base_note_mask, plan, state):
+        """Feed the next fixed (onset, duration) of each active row with its pending ids, in one forward.
+
+        Returns the rows writing, their durations and each one's note mask; a
+        slot that can get no note is passed over before anything is fed.
+        """
         stats = state["stats"]
         writing: list[tuple[_Row, int]] = []
         durations: list[int] = []
+        masks: list[torch.Tensor] = []
         for row in active:
-            if row.rhythm_index >= len(rhythm) or rhythm[row.rhythm_index][0] >= plan.end:
-                self._finish(row, "end")
+            keep = row.keep
+            while keep.slot_index < len(rhythm):
+                slot = rhythm[keep.slot_index]
+                mask = keep_modes.slot_note_mask(base_note_mask, slot, row.instruments, keep.taken_at(slot.onset))
+                if not isinstance(mask, str):
+                    break
+                keep.slot_index += 1
+                state["skip"](row, mask)
+            if keep.slot_index >= len(rhythm) or rhythm[keep.slot_index].onset >= plan.end:
+                state["finish"](row, "end")
                 continue
-            onset, duration = rhythm[row.rhythm_index]
-            row.rhythm_index += 1
-            writing.append((row, onset - row.offset))
-            durations.append(min(max(duration, 0), vocab.MAX_DURATION - 1))
+            slot = rhythm[keep.slot_index]
+            keep.slot_index += 1
+            writing.append((row, slot.onset - row.window.offset))
+            durations.append(min(max(slot.duration, 0), vocab.MAX_DURATION - 1))
+            masks.append(mask)
         if writing:
             chunks: list[list[int]] = [[] for _ in rows]
             for (row, relative), duration in zip(writing, durations):
-                chunks[row.index] = row.feed + [self.profile.model_id(vocab.TIME_OFFSET + relative),
-                                                self.profile.model_id(vocab.DURATION_OFFSET + duration)]
+                chunks[row.index] = self._pending(row) + [self.profile.model_id(vocab.TIME_OFFSET + relative),
+                                                          self.profile.model_id(vocab.DURATION_OFFSET + duration)]
                 row.sampled += 1  # the note's ids count like sampled ones (the loop adds 2)
                 stats.sampled_tokens += 1
             state["hidden"] = self._forward(rows, chunks, state)
-        for row in rows:
-            row.feed = []
-        return writing, durations
-
-    @staticmethod
-    def _finish(row: _Row, reason: str) -> None:
-        row.done = True
-        row.finish_reason = reason
+        return writing, durations, masks

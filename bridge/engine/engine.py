@@ -8,7 +8,6 @@ every given note exactly as it came.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -17,7 +16,8 @@ from dataclasses import replace
 
 from bridge.amt import sequence, vocab
 from bridge.amt.notes import Note, note_to_event, seconds_to_ticks
-from bridge.engine.decoder import Cancelled, Decoder
+from bridge.engine.decoder import Cancelled, Decoder, RowResult
+from bridge.engine.keep_modes import RhythmSlot
 from bridge.engine.loading import LoadedModel, load_model
 from bridge.engine.requests import GenerationRequest, GenerationResult, Variation
 from bridge.engine.shaping import NoteShaper
@@ -39,12 +39,24 @@ def chord_groups(notes: list[Note]) -> list[list[Note]]:
     return list(groups.values())
 
 
+def _unkept_sentence(index: int, row: RowResult, given: int, doubled: int, verb: str) -> str:
+    """The warning for keep rhythm / keep pitches when some given notes did not make it, or ''."""
+    reasons = dict(row.unplaced)
+    if doubled > 0:
+        reasons["they fell on the same grid step as the previous chord (use a finer grid or none)"] = doubled
+    missing = sum(reasons.values())
+    if not missing:
+        return ""
+    why = "; ".join(f"{count} because {reason}" for reason, count in reasons.items())
+    return f"variation {index + 1}: {given - missing} of the {given} given notes {verb}, {missing} did not: {why}"
+
+
 class Engine:
     """Owns one loaded model; runs one request at a time (variations are batched)."""
 
-    def __init__(self, loaded: LoadedModel):
+    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0):
         self.loaded = loaded
-        self.decoder = Decoder(loaded)
+        self.decoder = Decoder(loaded, window_margin=window_margin)
         self._lock = threading.Lock()
 
     @classmethod
@@ -59,7 +71,7 @@ class Engine:
             revision=model_config.get("revision"),
             threads=model_config.get("threads", 0),
         )
-        engine = cls(loaded)
+        engine = cls(loaded, window_margin=model_config.get("window_margin", 0))
         if model_config.get("warmup", True):
             engine.warm_up()
         return engine
@@ -155,30 +167,36 @@ class Engine:
         if slots is not None:
             if not slots:
                 raise ValueError("keep rhythm needs notes inside the span to take the rhythm from")
-            rhythm = [(e.time, e.duration) for e in (note_to_event(n, request.tempo) for n in slots)]
-        placed = [0] * request.variations
+            # each slot keeps its note's instrument unless the musician chose the instruments
+            rhythm = [RhythmSlot(e.time, e.duration, n.instrument if constraints.instruments is None else None)
+                      for n, e in ((n, note_to_event(n, request.tempo)) for n in slots)]
+        given_index = [0] * request.variations  # per row: the given note (slot or fixed pitch) that comes next
+        delivered = [0] * request.variations
         chords = chord_groups(removed) if request.keep_pitches else None
         if chords is not None and not chords:
             raise ValueError("keep pitches needs notes inside the span to take the pitches from")
         sequence_notes = [n for chord in chords for n in chord] if chords else []
+        chord_of = [c for c, chord in enumerate(chords or []) for _ in chord]
         pitches = [[n.instrument * vocab.MAX_PITCH + n.pitch for n in chord] for chord in chords] if chords else None
-        chord_starts = set(itertools.accumulate((len(c) for c in (chords or [])[:-1]), initial=0)) if chords else set()
-        last_chord_start: list[float | None] = [None] * request.variations
+        last_chord: list[tuple[int, float | None]] = [(-1, None)] * request.variations
+
+        def skip(row: int) -> None:
+            given_index[row] += 1
 
         def deliver(row: int, event: vocab.Event) -> None:
+            index = given_index[row]
+            given_index[row] += 1
+            delivered[row] += 1
             if slots is not None:
-                note = shapers[row].shape_on_slot(event, slots[placed[row]])
-                placed[row] += 1
+                note = shapers[row].shape_on_slot(event, slots[index])
             elif chords is not None:
-                index = placed[row]
-                placed[row] += 1
                 event = event._replace(velocity=int(round(sequence_notes[index].velocity)))
-                if index in chord_starts:  # a chord's first note: after the previous chord, on the grid too
-                    note = shapers[row].shape(event, after=last_chord_start[row])
-                    if note is not None:
-                        last_chord_start[row] = note.start
+                chord, chord_start = last_chord[row]
+                if chord_of[index] != chord:  # a chord's first note: after the previous chord, on the grid too
+                    note = shapers[row].shape(event, after=chord_start)
+                    last_chord[row] = (chord_of[index], note.start if note is not None else chord_start)
                 else:  # the chord's other notes share its onset
-                    note = shapers[row].shape(event, at=last_chord_start[row])
+                    note = shapers[row].shape(event, at=chord_start)
             else:
                 note = shapers[row].shape(event)
             if note is not None:
@@ -206,6 +224,7 @@ class Engine:
                 max_new_tokens=request.max_new_tokens,
                 on_event=deliver,
                 on_progress=progress,
+                on_skip=skip,
                 cancel=cancel,
                 rhythm=rhythm,
                 pitches=pitches,
@@ -217,5 +236,12 @@ class Engine:
             variations.append(Variation(index, new, whole, row.finish_reason))
             if row.finish_reason == "max_new_tokens":
                 warnings.append(f"variation {index + 1} stopped at the token limit before the end of the span")
+            if slots is not None or chords is not None:
+                sentence = _unkept_sentence(index, row, len(removed), delivered[index] - len(shaper.notes),
+                                            "kept their onset" if slots is not None else "were placed")
+                if sentence:
+                    warnings.append(sentence)
+        for warning in warnings:
+            log.warning("%s", warning)
         return GenerationResult(variations, seed, removed, stats.seconds, stats.sampled_tokens, stats.rebuilds,
                                 warnings)

@@ -1,7 +1,10 @@
 """Temperature, top-k and nucleus (top-p) sampling over a slice of the vocabulary.
 
-Sampling happens on the CPU with one seeded generator per variation, so a
-request with a seed gives the same notes whatever the device and batch.
+Sampling happens on the CPU with one seeded generator per variation. Each row
+is filtered and drawn from over its own choices only (its own slice of the
+vocabulary, never a slice shared with the other rows), so a row's draws depend
+on its own state alone: a seed gives the same notes for a variation whatever
+the number of variations asked for.
 """
 
 from __future__ import annotations
@@ -50,10 +53,19 @@ def filter_logits(logits: torch.Tensor, options: SamplingOptions) -> torch.Tenso
 
 
 def sample(logits: torch.Tensor, options: SamplingOptions, generators: list[torch.Generator]) -> list[int]:
-    """One index per row of ``logits`` (rows sampled with their own generator)."""
+    """One index per row of ``logits`` [rows, choices] (rows sampled with their own generator)."""
     filtered = filter_logits(logits.float().cpu(), options)
     probabilities = torch.softmax(filtered, dim=-1)
     choices = []
     for row, generator in zip(probabilities, generators):
         choices.append(int(torch.multinomial(row, 1, generator=generator)))
+    return choices
+
+
+def sample_each(rows: list[torch.Tensor], options: SamplingOptions, generators: list[torch.Generator]) -> list[int]:
+    """One index per 1-D tensor of ``rows``, each over its own choices (the rows may differ in length)."""
+    choices = []
+    for logits, generator in zip(rows, generators):
+        probabilities = torch.softmax(filter_logits(logits.float().cpu(), options), dim=-1)
+        choices.append(int(torch.multinomial(probabilities, 1, generator=generator)))
     return choices
