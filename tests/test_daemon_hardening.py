@@ -19,6 +19,7 @@ from bridge.client import Client
 from bridge.config import defaults
 from bridge.daemon.server import DaemonThread
 from bridge.protocol.osc import encode_bundle, encode_message
+from bridge.protocol.replies import field_meaning
 from tests.daemon_peers import Dump, Raw, needs_liblo, oscsend
 from tests.daemon_process import ROOT
 
@@ -255,7 +256,6 @@ def test_queue_position_counts_the_running_job(open_daemon):
         positions = [client.next_reply(r, [P.ACCEPTED])[1][1] for r in behind]
         assert positions == [1, 2]
         client.cancel("*")
-    from bridge.protocol.replies import field_meaning
     doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
     assert field_meaning(P.ACCEPTED, "position") in doc
     assert "it runs next or now" not in doc

@@ -74,7 +74,8 @@ def _refuse_oversize(daemon: Daemon, address: str, args: list[Any], sender: Addr
     if ended is not None:
         queue_request(daemon, (sender[0], key), ended)
     else:
-        daemon.drop(sender, f"a {size}-byte /notes chunk of request {request_id} (its header has not come yet)")
+        daemon.drop(sender, f"a {size}-byte /notes chunk of request {request_id} before its header (the header "
+                            "will be answered with too_large)")
 
 
 def _handle_message(daemon: Daemon, address: str, args: list[Any], sender: Address) -> None:
