@@ -12,6 +12,7 @@ import math
 import sys
 from pathlib import Path
 
+from bridge.cli_files import check_given, read_input_file, write_merged
 from bridge.config import load_config, parse_set_options
 
 log = logging.getLogger(__name__)
@@ -108,32 +109,6 @@ def _output_paths(output: str, count: int) -> list[Path]:
     return [path.with_name(f"{path.stem}-{i + 1}{path.suffix or '.mid'}") for i in range(count)]
 
 
-def read_input_file(path: str):
-    """The input .mid, read once: its notes go to the model and the file itself is the base of the output."""
-    from bridge.amt.midi_file import read_midi
-
-    content = read_midi(path)
-    for warning in content.warnings:
-        print(f"note: {warning}", file=sys.stderr)
-    return content
-
-
-def check_given(asked: frozenset[int] | None, notes, source: str) -> None:
-    """Accompanying a part the notes do not have would replace every other part: refuse it, saying what is there."""
-    from bridge.amt.gm import instrument_name
-
-    if not asked:
-        return
-    present = sorted({n.instrument for n in notes if not n.mute})
-    missing = sorted(asked - set(present))
-    if not missing:
-        return
-    named = ", ".join(f"{i} ({instrument_name(i)})" for i in missing)
-    there = ", ".join(f"{i} ({instrument_name(i)})" for i in present) or "no notes at all"
-    raise ValueError(f"--given {named}: {source} has no such part; its instruments are {there}. "
-                     "Choose --given from those, or leave --given out to accompany every part")
-
-
 def _build_request(args: argparse.Namespace, config: dict, content=None):
     from bridge.amt.tempo import TempoMap, TimeSignature
     from bridge.engine.grammar import MusicianConstraints
@@ -200,37 +175,16 @@ def _build_request(args: argparse.Namespace, config: dict, content=None):
     )
 
 
-def _keep_mode_line(request, given: int, written: int) -> tuple[str, bool]:
-    """How many notes a keep mode was given and how many it wrote, and whether they differ."""
-    if request.keep_rhythm:
-        text = f"keep rhythm: {given} notes given, {written} written"
-    elif request.keep_pitches:
-        text = f"keep pitches: {given} notes given, {written} written"
-    else:
-        return "", False
-    return text, given != written
-
-
 def _write_result(path: Path, request, content, result, variation) -> None:
     """One variation as a file: the input file with the replaced notes swapped for the new ones."""
-    from bridge.amt.midi_file import save_midi_file, write_midi
-
     if content is None:
+        from bridge.amt.midi_file import write_midi
+
         write_midi(path, variation.notes, request.tempo, request.time_signature)
         print(f"{path}: {len(variation.new_notes)} new notes, {len(variation.notes)} in all")
         return
-    from bridge.amt.file_merge import merge_into_file
-
-    merged, summary = merge_into_file(content, result.removed_notes, variation.new_notes)
-    save_midi_file(merged, path)
-    print(f"{path}: {len(summary.written)} new notes, {summary.replaced} replaced, {summary.kept} kept"
-          + (f"; new tracks: {', '.join(summary.new_tracks)}" if summary.new_tracks else ""))
-    line, differs = _keep_mode_line(request, len(result.removed_notes), len(summary.written))
-    if line:
-        print(f"note: {line} (the model could not place every one)" if differs else line,
-              file=sys.stderr if differs else sys.stdout)
-    for sentence in summary.sentences():
-        print(f"note: {path}: {sentence}", file=sys.stderr)
+    write_merged(path, content, result.removed_notes, variation.new_notes, keep_rhythm=request.keep_rhythm,
+                 keep_pitches=request.keep_pitches)
 
 
 def run_offline(args: argparse.Namespace) -> int:

@@ -127,18 +127,16 @@ def _note_from_json(item: Any, index: int):
 
 def read_input(path: str) -> tuple[list[Any], dict[str, Any]]:
     """Notes (Note, or raw atoms when the instrument comes from the channel) and what the file says of the song."""
-    suffix = Path(path).suffix.lower()
-    song: dict[str, Any] = {}
-    if suffix in (".mid", ".midi", ".smf", ".kar"):
-        from bridge.amt.midi_file import read_midi
+    from bridge.cli_files import is_midi_path, read_input_file
 
-        content = read_midi(path)
-        for warning in content.warnings:
-            print(f"note: {warning}", file=sys.stderr)
+    song: dict[str, Any] = {}
+    if is_midi_path(path):
+        content = read_input_file(path)
         changes = content.tempo.changes
         song["tempo"] = changes[0].bpm
         song["tempo_change"] = [(c.beat, c.bpm) for c in changes[1:]]
         song["time_sig"] = str(content.time_signature)
+        song["content"] = content  # the base of a .mid output (see bridge.cli_files)
         return list(content.notes), song
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -365,13 +363,19 @@ def run_request(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
     from bridge.amt.midi_file import write_midi
     from bridge.amt.notes import Note
+    from bridge.cli_request_files import MidiFileRequest
     from bridge.protocol import PROTOCOL_VERSION
 
     notes: list[Any] = []
     song: dict[str, Any] = {}
     if args.input:
         notes, song = read_input(args.input)
+    content = song.pop("content", None)
     options = build_options(args, song)
+    file_out = None
+    if content is not None:
+        file_out = MidiFileRequest(args, content, options)
+        notes = file_out.notes_to_send()
     request_id: int | str | None = None
     if args.request_id is not None:
         request_id = int(args.request_id) if args.request_id.lstrip("-").isdigit() else args.request_id
@@ -383,7 +387,11 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
         print(f"note: {warning}", file=sys.stderr)
     seconds = args.units == "seconds"
     files: list[str] = []
-    if args.output:
+    if file_out is not None and args.output:
+        files = file_out.write(_output_paths(args.output, len(result.variations)), result)
+        if args.whole:
+            result.variations = [file_out.whole(variation) for variation in result.variations]
+    elif args.output:
         paths = _output_paths(args.output, len(result.variations))
         for path, variation in zip(paths, result.variations):
             beats = variation
