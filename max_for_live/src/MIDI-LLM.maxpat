@@ -646,7 +646,7 @@
 							"parameter_info": "bars: this many bars from the clip's start; clip loop: the loop (in Arrangement View: the loop brace); selected notes: from the first to the last selected note."
 						}
 					},
-					"annotation": "bars: this many bars from the clip's start; clip loop: the loop (in Arrangement View: the loop brace); selected notes: from the first to the last selected note."
+					"annotation": "bars: this many bars from the start of the clip's loop (never before its start marker); clip loop: the loop (in Arrangement View: the loop brace); selected notes: from the first to the last selected note."
 				}
 			},
 			{
@@ -1461,7 +1461,7 @@
 							"parameter_info": "Accompany into this clip, or into clips on the track of each instrument (new tracks are named after it)."
 						}
 					},
-					"annotation": "Accompany into this clip, or into clips on the track of each instrument (new tracks are named after it)."
+					"annotation": "Accompany into this clip, or into clips on the track of each instrument, added to a clip already there (new tracks are named after it)."
 				}
 			},
 			{
