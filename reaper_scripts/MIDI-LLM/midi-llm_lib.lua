@@ -109,7 +109,6 @@ M.DEFAULTS = {
   grid = "",                   -- e.g. 1/16, 1/8T, off; empty: the daemon's default
   seed = "",                   -- empty: random
   max_notes = "",
-  max_new_tokens = "",         -- a cap on the model's output ids per variation (not in the dialog)
   velocity = "",
   timeout = "600",             -- seconds the client waits for a result
   accompany_instruments = "",  -- e.g. "bass,drums" or "33,128"; empty: any
@@ -1135,7 +1134,6 @@ function M.model_flags(flags)
   add("--grid", "grid")
   add("--seed", "seed")
   add("--max-notes", "max_notes")
-  add("--max-new-tokens", "max_new_tokens")
   add("--velocity", "velocity")
   return flags
 end
