@@ -132,18 +132,19 @@ def test_accompany_an_instrument_the_file_does_not_have_is_an_error(run, tmp_pat
     assert not out.exists()
 
 
-def test_keep_rhythm_says_how_many_notes_were_given_and_written(run, tmp_path):
+@pytest.mark.parametrize("keep", ["rhythm", "pitches"])
+def test_keep_modes_say_how_many_notes_were_given_and_written(run, tmp_path, keep):
     source, out = tmp_path / "riff.mid", tmp_path / "out.mid"
     items = [(0, mido.MetaMessage("track_name", name="Riff"))]
     for i in range(36):
         items += [(480 * 4 + i * 120, on(50 + i % 9, 100, 0)), (480 * 4 + i * 120 + 100, off(50 + i % 9, 0))]
     build_file(source, [items])
-    status, out_text, err = run("infill", str(source), "--start-bar", "2", "--end-bar", "4", "--keep-rhythm",
+    status, out_text, err = run("infill", str(source), "--start-bar", "2", "--end-bar", "4", f"--keep-{keep}",
                                 "--seed", "4", "-o", str(out))
     assert status == 0, err
     given = len(replaced_pairs(source, "infill", 4, 16))
     added = assert_kept(source, out, replaced_pairs(source, "infill", 4, 16), span=(4, 16))
-    said = re.search(r"keep rhythm: (\d+) notes given, (\d+) written", out_text + err)
+    said = re.search(rf"keep {keep}: (\d+) notes given, (\d+) written", out_text + err)
     assert said, out_text + err
     assert (int(said[1]), int(said[2])) == (given, len(added)) == (36, len(added))
 

@@ -19,7 +19,6 @@ pitch still sounds. The summary counts both.
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from collections import defaultdict, deque
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ import mido
 from bridge.amt import vocab
 from bridge.amt.gm import instrument_name
 from bridge.amt.midi_file import MidiContent
-from bridge.amt.midi_stream import match_notes
+from bridge.amt.midi_stream import Lane
 from bridge.amt.notes import Note
 
 _NEW_OFF, _KEPT, _NEW_ON = 0, 1, 2
@@ -75,43 +74,6 @@ def _note_key(note: Note) -> tuple:
     return (note.pitch, note.start, note.duration, note.velocity, note.instrument)
 
 
-class _Lane:
-    """The messages that decide how notes of one pitch on one channel are read: their note-ons and
-    note-offs and the channel's program changes, in playback order, each with what it is."""
-
-    def __init__(self) -> None:
-        self.keys: list[tuple] = []
-        self.messages: list[mido.Message] = []
-        self.tags: list[tuple] = []
-        self.expected: set[tuple] = set()
-
-    def add(self, key: tuple, message: mido.Message, tag: tuple) -> None:
-        at = bisect.bisect(self.keys, key)
-        self.keys.insert(at, key)
-        self.messages.insert(at, message)
-        self.tags.insert(at, tag)
-
-    def remove(self, key: tuple) -> None:
-        at = bisect.bisect_left(self.keys, key)
-        del self.keys[at], self.messages[at], self.tags[at]
-
-    def reads_as_expected(self, extra: tuple | None = None, instrument: int | None = None) -> bool:
-        """True when FIFO matching pairs every note-on with the note-off it is meant to have."""
-        matching = match_notes(self.messages)
-        pairs = {(self.tags[n.on], None if n.off is None else self.tags[n.off]) for n in matching.notes}
-        wanted = self.expected if extra is None else self.expected | {extra}
-        if pairs != wanted:
-            return False
-        if instrument is not None and extra is not None:
-            return any(self.tags[n.on] == extra[0] and n.instrument == instrument for n in matching.notes)
-        return True
-
-    def next_tick_after(self, tick: int) -> int | None:
-        """The first tick after ``tick`` at which something of this lane happens."""
-        at = bisect.bisect(self.keys, (tick, float("inf")))
-        return self.keys[at][0] if at < len(self.keys) else None
-
-
 @dataclass(frozen=True)
 class _NewPart:
     """An instrument the file lacks: its own new track (type 0 files: the one track) and a free channel."""
@@ -128,7 +90,7 @@ class _Merger:
         self.content = content
         self.midi = content.midi
         self.tpb = content.ticks_per_beat
-        self.lanes: dict[tuple[int, int], _Lane] = {}
+        self.lanes: dict[tuple[int, int], Lane] = {}
         self.removed: set[int] = set()
         self.added: dict[int, list[tuple[tuple, mido.Message]]] = defaultdict(list)
         self.new_parts: list[_NewPart] = []
@@ -181,10 +143,10 @@ class _Merger:
                 off_tag = None if matched.off is None else ("kept", number, matched.off)
                 self._lane(matched.channel, matched.pitch).expected.add((("kept", number, matched.on), off_tag))
 
-    def _lane(self, channel: int, pitch: int) -> _Lane:
+    def _lane(self, channel: int, pitch: int) -> Lane:
         lane = self.lanes.get((channel, pitch))
         if lane is None:
-            lane = self.lanes[(channel, pitch)] = _Lane()
+            lane = self.lanes[(channel, pitch)] = Lane()
             for position in self.programs.get(channel, ()):
                 lane.add(self._kept_key(position), self.content.placed[position].message, ("program", position))
             for part in self.new_parts:

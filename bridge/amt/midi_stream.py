@@ -10,6 +10,7 @@ drums), exactly as the AMT reference reads files.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -121,3 +122,44 @@ def match_notes(messages: Sequence[mido.Message | mido.MetaMessage]) -> Matching
             else:
                 unmatched.append(position)
     return Matching([MatchedNote(*item) for item in found], unmatched)
+
+
+class Lane:
+    """The messages that decide how notes of one pitch on one channel are read: their note-ons and
+    note-offs and the channel's program changes, in playback order, each tagged with what it is.
+
+    ``expected`` holds the (note-on tag, note-off tag) pairs the lane must read as; a
+    writer adds a message only when :meth:`reads_as_expected` stays true.
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[tuple] = []
+        self.messages: list[mido.Message] = []
+        self.tags: list[tuple] = []
+        self.expected: set[tuple] = set()
+
+    def add(self, key: tuple, message: mido.Message, tag: tuple) -> None:
+        at = bisect.bisect(self.keys, key)
+        self.keys.insert(at, key)
+        self.messages.insert(at, message)
+        self.tags.insert(at, tag)
+
+    def remove(self, key: tuple) -> None:
+        at = bisect.bisect_left(self.keys, key)
+        del self.keys[at], self.messages[at], self.tags[at]
+
+    def reads_as_expected(self, extra: tuple | None = None, instrument: int | None = None) -> bool:
+        """True when FIFO matching pairs every note-on with the note-off it is meant to have."""
+        matching = match_notes(self.messages)
+        pairs = {(self.tags[n.on], None if n.off is None else self.tags[n.off]) for n in matching.notes}
+        wanted = self.expected if extra is None else self.expected | {extra}
+        if pairs != wanted:
+            return False
+        if instrument is not None and extra is not None:
+            return any(self.tags[n.on] == extra[0] and n.instrument == instrument for n in matching.notes)
+        return True
+
+    def next_tick_after(self, tick: int) -> int | None:
+        """The first tick after ``tick`` at which something of this lane happens."""
+        at = bisect.bisect(self.keys, (tick, float("inf")))
+        return self.keys[at][0] if at < len(self.keys) else None
