@@ -1,12 +1,18 @@
-"""Write reaper_scripts/index.xml, the ReaPack index of the MIDI-LLM ReaScripts and JSFX.
+"""Write reaper_scripts/index.xml, the ReaPack index of the MIDI-LLM ReaScripts and JSFX (a release step).
 
-    python3 reaper_scripts/make_index.py --url https://raw.githubusercontent.com/OWNER/REPO/main/reaper_scripts
+    python3 reaper_scripts/make_index.py            # from this checkout's GitHub remote "origin" and branch
+    python3 reaper_scripts/make_index.py --url https://raw.githubusercontent.com/USER/REPO/BRANCH/reaper_scripts
+    python3 reaper_scripts/make_index.py --check    # CI: the committed index (if any) is right
 
-``--url`` is where the folder ``reaper_scripts/`` can be downloaded file by file
-(GitHub's raw URL of the branch; default: the URL already in index.xml, else
-MIDI_LLM_REAPACK_URL). REAPER users then add ``<url>/index.xml`` in
-Extensions > ReaPack > Import repositories. Versions come from the ``@version``
-line of each script; bump it there, run this, commit both. Standard library only.
+ReaPack downloads every file from the URLs in the index, so the index names
+the repository it is published from: by default the raw GitHub URL of the
+remote ``origin`` at the current branch (``--branch`` to choose another);
+``--url`` for any other host. The publisher runs this, commits index.xml and
+pushes; REAPER users then add ``<url>/index.xml`` in Extensions > ReaPack >
+Import repositories. A checkout that publishes nothing carries no index.xml
+(never one with a placeholder owner, which cannot download). Versions come
+from the ``@version`` line of each script; bump it there, run this, commit
+both. Standard library (and git) only.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,7 +30,7 @@ from xml.sax.saxutils import escape
 HERE = Path(__file__).resolve().parent
 INDEX = HERE / "index.xml"
 FOLDER = "MIDI-LLM"  # the package category: REAPER installs into Scripts/MIDI-LLM/MIDI-LLM/
-PLACEHOLDER_URL = "https://raw.githubusercontent.com/OWNER/midi-llm-bridge/main/reaper_scripts"
+PLACEHOLDER_OWNERS = ("OWNER", "USER", "YOUR_NAME", "example")
 RELEASE_TIME = "2026-11-25T00:00:00Z"
 LIBRARY = "midi-llm_lib.lua"
 
@@ -97,6 +104,61 @@ def build(base: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def git(*args: str) -> str | None:
+    """A git command's output in this folder's repository, or None (no git, no repository, no such remote)."""
+    try:
+        done = subprocess.run(["git", "-C", str(HERE), *args], capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def github_repository(remote: str) -> tuple[str, str] | None:
+    """(owner, name) of a GitHub remote URL in any of git's forms (https, ssh, scp-like), else None."""
+    match = re.match(r"^(?:https?://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
+                     r"([^/]+)/([^/]+?)(?:\.git)?/?$", remote.strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def remote_base(branch: str | None = None) -> str | None:
+    """The raw URL of reaper_scripts/ at this checkout's GitHub remote "origin" and branch, or None."""
+    remote = git("remote", "get-url", "origin")
+    repository = github_repository(remote) if remote else None
+    if not repository:
+        return None
+    branch = branch or git("symbolic-ref", "--short", "-q", "HEAD")  # also before the first commit
+    if not branch or branch == "HEAD":
+        branch = "main"
+    return f"https://raw.githubusercontent.com/{repository[0]}/{repository[1]}/{quote(branch)}/reaper_scripts"
+
+
+def placeholder_in(base: str) -> bool:
+    repository = re.match(r"https://raw\.githubusercontent\.com/([^/]+)/", base)
+    return bool(repository and repository.group(1) in PLACEHOLDER_OWNERS)
+
+
+def check(url: str | None, branch: str | None) -> int:
+    """0 when there is no index, or the committed one is complete, current and points at this repository."""
+    if not INDEX.is_file():
+        print(f"no {INDEX.name}: nothing is published (run python3 {Path(__file__).name} to publish)")
+        return 0
+    base = current_base()
+    if not base or placeholder_in(base):
+        print(f"{INDEX} points at a placeholder ({base}): ReaPack cannot download from it. Run python3 "
+              f"{Path(__file__).name} in a clone whose remote 'origin' is the published repository (or pass --url), "
+              "or delete the index.", file=sys.stderr)
+        return 1
+    expected = url or remote_base(branch)
+    if expected and expected.rstrip("/") != base.rstrip("/"):
+        print(f"{INDEX} points at {base}, but this repository is published at {expected}: run python3 "
+              f"{Path(__file__).name}", file=sys.stderr)
+        return 1
+    if INDEX.read_text(encoding="utf-8") != build(base):
+        print(f"{INDEX} is out of date: run python3 {Path(__file__).name}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def current_base() -> str | None:
     """The base URL the committed index.xml was written with (from the library's source)."""
     if not INDEX.is_file():
@@ -109,18 +171,22 @@ def current_base() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="raw URL of the reaper_scripts folder (default: the one in index.xml, else "
-                                      "MIDI_LLM_REAPACK_URL, else a placeholder)")
-    parser.add_argument("--check", action="store_true", help="only check that index.xml is up to date")
+    parser.add_argument("--url", help="raw URL of the reaper_scripts folder (default: from the GitHub remote "
+                                      "'origin' and the branch, else MIDI_LLM_REAPACK_URL)")
+    parser.add_argument("--branch", help="the branch users download from (default: the current one)")
+    parser.add_argument("--check", action="store_true", help="only check the committed index.xml (if any)")
     args = parser.parse_args(argv)
-    base = args.url or current_base() or os.environ.get("MIDI_LLM_REAPACK_URL") or PLACEHOLDER_URL
-    text = build(base)
     if args.check:
-        if not INDEX.is_file() or INDEX.read_text(encoding="utf-8") != text:
-            print(f"{INDEX} is out of date: run python3 {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    INDEX.write_text(text, encoding="utf-8")
+        return check(args.url, args.branch)
+    base = args.url or remote_base(args.branch) or os.environ.get("MIDI_LLM_REAPACK_URL")
+    if not base:
+        print("this checkout has no GitHub remote 'origin' to publish from: pass --url with the raw URL of its "
+              "reaper_scripts folder (or set MIDI_LLM_REAPACK_URL)", file=sys.stderr)
+        return 2
+    if placeholder_in(base):
+        print(f"{base} is a placeholder, not a repository: pass the real one", file=sys.stderr)
+        return 2
+    INDEX.write_text(build(base), encoding="utf-8")
     print(f"wrote {INDEX} ({base})")
     return 0
 

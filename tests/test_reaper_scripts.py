@@ -26,7 +26,6 @@ from tests.daemon_process import DaemonProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "reaper_scripts" / "MIDI-LLM"
-INDEX = ROOT / "reaper_scripts" / "index.xml"
 DRIVER = ROOT / "tests" / "reaper" / "run.lua"
 UNIT = ROOT / "tests" / "reaper" / "unit.lua"
 LUA = shutil.which("lua5.4")
@@ -423,10 +422,11 @@ def test_library_units_under_lua(tmp_path):
 # ----- ReaPack -----------------------------------------------------------------------------
 
 
-def test_reapack_index_lists_every_script():
-    root = ET.parse(INDEX).getroot()
+def check_index(index: Path, scripts: Path, base: str) -> None:
+    """Every script and the JSFX listed once, each at its download URL under base, versions from the headers."""
+    root = ET.parse(index).getroot()
     assert root.tag == "index" and root.get("version") == "1"
-    files = {p.name for p in SCRIPTS.iterdir() if p.suffix in (".lua", ".jsfx")}
+    files = {p.name for p in scripts.iterdir() if p.suffix in (".lua", ".jsfx")}
     listed: dict[str, ET.Element] = {}
     for package in root.iter("reapack"):
         assert package.get("type") in ("script", "effect") and package.get("name")
@@ -436,9 +436,8 @@ def test_reapack_index_lists_every_script():
             name = source.get("file")
             assert name not in listed, f"{name} is listed twice"
             listed[name] = source
-            url = (source.text or "").strip()
-            assert url.startswith("https://") and unquote(url).endswith(f"/reaper_scripts/MIDI-LLM/{name}")
-            header = re.search(r"@version\s+(\S+)", (SCRIPTS / name).read_text())
+            assert unquote((source.text or "").strip()) == f"{base}/MIDI-LLM/{name}"
+            header = re.search(r"@version\s+(\S+)", (scripts / name).read_text())
             if name != "midi-llm_lib.lua":
                 assert header and header.group(1) == version.get("name"), name
     assert set(listed) == files
@@ -446,9 +445,50 @@ def test_reapack_index_lists_every_script():
     assert actions == {name for name in files if name.startswith("MIDI-LLM - ")}
     assert listed["MIDI-LLM track options.jsfx"].get("main") is None
     assert listed["midi-llm_lib.lua"].get("main") is None
-    done = subprocess.run([sys.executable, str(ROOT / "reaper_scripts" / "make_index.py"), "--check"],
-                          capture_output=True, text=True, timeout=30)
+
+
+def make_index(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(folder / "make_index.py"), *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_committed_reapack_index_is_right_or_absent():
+    """CI's check: a committed index.xml must point at this repository (never a placeholder owner) and be current."""
+    done = make_index(ROOT / "reaper_scripts", "--check")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_reapack_index_is_generated_from_the_repositorys_remote(tmp_path):
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "fork"
+    shutil.copytree(ROOT / "reaper_scripts", repo / "reaper_scripts", ignore=shutil.ignore_patterns("index.xml"))
+    folder = repo / "reaper_scripts"
+
+    def sh(*args: str) -> None:
+        subprocess.run([git, "-C", str(repo), *args], check=True, capture_output=True, timeout=30)
+
+    sh("init", "-q")
+    sh("checkout", "-q", "-b", "release")
+    done = make_index(folder)  # no remote: nothing to publish from, and no placeholder written instead
+    assert done.returncode == 2 and "--url" in done.stderr and not (folder / "index.xml").exists()
+    assert make_index(folder, "--check").returncode == 0  # no index: nothing published
+    sh("remote", "add", "origin", "git@github.com:someone/midi-llm-bridge.git")
+    done = make_index(folder)
     assert done.returncode == 0, done.stderr
+    base = "https://raw.githubusercontent.com/someone/midi-llm-bridge/release/reaper_scripts"
+    check_index(folder / "index.xml", folder / "MIDI-LLM", base)
+    assert make_index(folder, "--check").returncode == 0
+    sh("remote", "set-url", "origin", "https://github.com/other/midi-llm-bridge.git")
+    done = make_index(folder, "--check")  # published elsewhere now: the index must be regenerated
+    assert done.returncode == 1 and "other/midi-llm-bridge" in done.stderr
+    text = (folder / "index.xml").read_text().replace("someone", "OWNER")
+    (folder / "index.xml").write_text(text)
+    done = make_index(folder, "--check")
+    assert done.returncode == 1 and "placeholder" in done.stderr
+    done = make_index(folder, "--url", "https://raw.githubusercontent.com/OWNER/midi-llm-bridge/main/reaper_scripts")
+    assert done.returncode == 2 and "placeholder" in done.stderr
 
 
 def test_the_jsfx_declares_the_four_options():
