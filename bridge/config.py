@@ -68,6 +68,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "dtype": _setting(str, "auto", _one_of("auto", "bfloat16", "float16", "float32")),
         "warmup": _setting(bool, True),
         "threads": _setting(int, 0, _range(0, 256)),
+        "window_margin": _setting(int, 0, _range(0, 600)),
     },
     "osc": {
         "host": _setting(str, "127.0.0.1"),

@@ -172,3 +172,12 @@ def test_generation_starting_after_zero_hears_the_beginning_of_a_piece(request, 
         if reference is None:
             reference = shifted
         assert shifted == reference, f"a clip starting at {start} ticks differs from the same clip at 0"
+
+
+def test_the_window_margin_comes_from_the_config(dense_amt_dir):
+    from bridge.config import defaults
+    from bridge.engine.engine import Engine
+
+    assert defaults()["model"]["window_margin"] == 0  # the reference's behaviour by default
+    engine = Engine.from_config({"id": str(dense_amt_dir), "device": "cpu", "warmup": False, "window_margin": 30})
+    assert engine.decoder.window_margin == 30
