@@ -61,6 +61,15 @@ check(bpm == 90 and #changes == 0, "origin after a change")
 local song = L.song(44, 60)
 check(song.time_sig == "3/4" and song.tempo == 140, "meter and tempo at the origin")
 
+-- Bars are REAPER's measures: a meter change and a partial measure count as they are
+F.set_tempo({ { qn = 0, bpm = 120, num = 4, den = 4 }, { qn = 36, num = 3, den = 4 }, { qn = 46, num = 6, den = 8 } })
+check(close(L.qn_after_bars(32, 2), 39), "a 4/4 bar then a 3/4 bar")
+check(close(L.qn_after_bars(32 - 1e-9, 2), 39), "on the bar line, float noise below it")
+check(close(L.qn_after_bars(34, 1), 38), "from inside a bar, the same distance into the next")
+check(close(L.qn_after_bars(35.5, 2), 42), "clamped to the shorter bar's end")
+check(close(L.qn_after_bars(45, 1), 46), "a partial 3/4 measure before the 6/8 marker")
+check(close(L.qn_after_bars(46, 2), 52), "6/8 bars are 3 quarter notes")
+
 -- A linear ramp: the steps sent keep REAPER's time at every step boundary
 F.set_tempo({ { qn = 0, bpm = 100, linear = true }, { qn = 8, bpm = 140 }, { qn = 16, bpm = 140 } })
 bpm, changes = L.tempo_map(2, 16)
