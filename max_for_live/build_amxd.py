@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Build the Max for Live device MIDI-LLM.amxd and the two MIDI Tools from their text sources, reproducibly.
 
-Sources (in git, text): ``src/MIDI-LLM.maxpat`` (the patcher JSON) and the ES5 JavaScript
-``src/midi_llm_core.js``, ``src/midi_llm_live.js``, ``src/midi_llm_client.js``, ``src/midi_llm_device.js``;
-for the Live 12 MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one patcher for both) with the same core, live and
-client scripts, ``src/midi_llm_tool_core.js`` and ``src/midi_llm_tool.js``. Outputs, committed so that users
-need neither Max nor Python to install them:
+Sources (in git, text): ``src/MIDI-LLM.maxpat`` (the patcher JSON) and the ES5 JavaScript modules that
+``src/sources.json`` lists for ``midi-llm.js`` (the pure modules, then ``midi_llm_live.js``,
+``midi_llm_client.js``, ``midi_llm_device.js``); for the Live 12 MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one
+patcher for both) with the scripts listed for ``midi-llm-tool.js``. Outputs, committed so that users need
+neither Max nor Python to install them:
 
 * ``MIDI-LLM.amxd``: a frozen MIDI-effect device holding the patcher and ``midi-llm.js`` (the device's
   scripts concatenated, for Max's classic ``js`` object), one file to drag into Live;
@@ -50,7 +50,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 PATCHER_SOURCE = SRC / "MIDI-LLM.maxpat"
-JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_device.js")
 JS_NAME = "midi-llm.js"
 DEVICE_NAME = "MIDI-LLM.amxd"
 SKETCH_NAME = "MIDI-LLM.svg"
@@ -58,8 +57,6 @@ SKETCH_NAME = "MIDI-LLM.svg"
 DEVICE_TYPE = b"mmmm"  # MIDI effect
 
 TOOL_PATCHER_SOURCE = SRC / "MIDI-LLM-Tool.maxpat"
-TOOL_JS_SOURCES = ("midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_tool_core.js",
-                   "midi_llm_tool.js")
 TOOL_JS_NAME = "midi-llm-tool.js"
 TOOLS_DIR = "MIDI Tools"  # as in Live's User Library, where Live looks for Max MIDI Tools
 # kind: (folder under MIDI Tools/, device type, description)
@@ -79,6 +76,28 @@ DEVICE_ENTRY_FLAG = 0x11
 HFS_EPOCH_OFFSET = 2082844800  # seconds from 1904-01-01 (HFS+) to 1970-01-01
 FIXED_MDAT = 1704067200 + HFS_EPOCH_OFFSET  # 2024-01-01 UTC, so that builds are reproducible
 AMXD_TYPE_MIDI = int.from_bytes(DEVICE_TYPE, "big")  # the patcher's "amxdtype"
+
+
+def source_lists(src: Path = SRC) -> dict[str, tuple[str, ...]]:
+    """Each built script's sources in load order, from ``src/sources.json`` (the harness reads it too).
+
+    An entry ``@group`` stands for the files of that group (``pure``: the modules without Max or Live).
+    """
+    table = json.loads((src / "sources.json").read_text(encoding="utf-8"))
+    lists: dict[str, tuple[str, ...]] = {}
+    for name, entries in table.items():
+        if name == "about":
+            continue
+        files: list[str] = []
+        for entry in entries:
+            files.extend(table[entry[1:]] if entry.startswith("@") else [entry])
+        lists[name] = tuple(files)
+    return lists
+
+
+SOURCES = source_lists()
+JS_SOURCES = SOURCES[JS_NAME]
+TOOL_JS_SOURCES = SOURCES[TOOL_JS_NAME]
 
 
 def tool_path(kind: str) -> str:

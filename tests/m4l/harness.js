@@ -14,17 +14,28 @@ const path = require("path");
 const vm = require("vm");
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const SRC = path.join(ROOT, "max_for_live", "src");
+
+// A built script's sources in load order, from src/sources.json (as build_amxd.py reads it):
+// "@group" stands for that group's files.
+function sourceList(name) {
+    const table = JSON.parse(fs.readFileSync(path.join(SRC, "sources.json"), "utf8"));
+    return table[name].flatMap((entry) => (entry.startsWith("@") ? table[entry.slice(1)] : [entry]))
+        .map((file) => path.join(SRC, file));
+}
+
 // The sources, or (MIDI_LLM_JS=FILE) the built midi-llm.js the device ships (the tests take it out
 // of the built MIDI-LLM.amxd).
-const SOURCES = process.env.MIDI_LLM_JS
-    ? [path.resolve(process.env.MIDI_LLM_JS)]
-    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_device.js"].map(
-        (name) => path.join(ROOT, "max_for_live", "src", name));
+const SOURCES = process.env.MIDI_LLM_JS ? [path.resolve(process.env.MIDI_LLM_JS)] : sourceList("midi-llm.js");
 // The MIDI Tools' sources, or (MIDI_LLM_TOOL_JS=FILE) the built midi-llm-tool.js.
 const TOOL_SOURCES = process.env.MIDI_LLM_TOOL_JS
     ? [path.resolve(process.env.MIDI_LLM_TOOL_JS)]
-    : ["midi_llm_core.js", "midi_llm_live.js", "midi_llm_client.js", "midi_llm_tool_core.js", "midi_llm_tool.js"].map(
-        (name) => path.join(ROOT, "max_for_live", "src", name));
+    : sourceList("midi-llm-tool.js");
+// The modules without Max or Live (for the unit tests), or the built script, which defines them too.
+const PURE_SOURCES = process.env.MIDI_LLM_JS ? SOURCES : sourceList("pure");
+const TOOL_PURE_SOURCES = process.env.MIDI_LLM_TOOL_JS
+    ? TOOL_SOURCES
+    : sourceList("pure").concat(sourceList("tool_pure"));
 
 // What Max's JavaScript (ES5) does not have: removed from the sandbox so that a call to one
 // of them fails in the tests as it would in Live.
@@ -381,4 +392,5 @@ function freePort() {
     });
 }
 
-module.exports = {MaxDevice, encodeOsc, decodeOsc, freePort, SOURCES, TOOL_SOURCES, ROOT};
+module.exports = {MaxDevice, encodeOsc, decodeOsc, freePort, sourceList, SOURCES, TOOL_SOURCES, PURE_SOURCES,
+    TOOL_PURE_SOURCES, ROOT};

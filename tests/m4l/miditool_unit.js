@@ -13,12 +13,12 @@ const fs = require("fs");
 const vm = require("vm");
 const {FakeLive} = require("./fake_live");
 const {FakeMidiTool, collapse} = require("./fake_miditool");
-const {TOOL_SOURCES} = require("./harness");
+const {TOOL_PURE_SOURCES, TOOL_SOURCES} = require("./harness");
 const {es5Test, runTests, same} = require("./testkit");
 
 function load() {
     const context = vm.createContext({});
-    for (const file of TOOL_SOURCES.filter((f) => /midi_llm_(core|tool_core)\.js$|midi-llm-tool\.js$/.test(f))) {
+    for (const file of TOOL_PURE_SOURCES) {
         vm.runInContext(fs.readFileSync(file, "utf8"), context, {filename: file});
     }
     return {core: context.MidiLLM, tool: context.MidiLLMTool};

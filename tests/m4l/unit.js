@@ -10,12 +10,14 @@ const assert = require("assert");
 const fs = require("fs");
 const vm = require("vm");
 const {FakeLive} = require("./fake_live");
-const {MaxDevice, SOURCES} = require("./harness");
+const {MaxDevice, PURE_SOURCES, SOURCES} = require("./harness");
 const {es5Test, runTests, same} = require("./testkit");
 
 function loadCore() {
     const context = vm.createContext({});
-    vm.runInContext(fs.readFileSync(SOURCES[0], "utf8"), context, {filename: SOURCES[0]});
+    for (const file of PURE_SOURCES) {
+        vm.runInContext(fs.readFileSync(file, "utf8"), context, {filename: file});
+    }
     return context.MidiLLM;
 }
 
