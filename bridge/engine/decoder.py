@@ -1,16 +1,19 @@
-"""The one decoding loop every mode uses: KV-cached, batched, constrained.
+"""The transformers backend: a thin stepper over the grammar's state machine, KV-cached and batched.
 
-Each variation is a row of one batch. A step samples one triplet per row:
-time, duration, note. Before a time is sampled, the controls that became due
-are fed to the model; new ids are fed in right-padded chunks (pads masked out),
-so rows may grow by different amounts while sharing one cache. Logits are
-computed only for the rows of the output head the slot allows, which is both
+Each variation is a row of one batch with its own :class:`RowMachine`
+(bridge/engine/machine/), which says for every position what is allowed or
+forced; this module only steps the model. A step writes one triplet per row:
+time, duration, note. Ids the machine forces (due controls, keep rhythm's
+onsets and durations) are fed in right-padded chunks (pads masked out), so
+rows may grow by different amounts while sharing one cache. Logits are
+computed only for the rows of the output head a slot allows, which is both
 the grammar and most of the speed.
 
-What the model sees is each row's window (``bridge.engine.window``): the
-reference sampler's layout, rebuilt (with the cache) whenever the cached one
-is no longer it. Each row's window and random draws depend on that row alone,
-so a variation is the same whatever the number of variations.
+What the model sees is each row's window (``bridge.engine.window``, kept by
+the machine): the reference sampler's layout, rebuilt (with the cache)
+whenever the cached one is no longer it. Each row's window and random draws
+depend on that row alone, so a variation is the same whatever the number of
+variations.
 """
 
 from __future__ import annotations
@@ -27,26 +30,14 @@ from dataclasses import dataclass, field
 import torch
 
 from bridge.amt import vocab
-from bridge.amt.sequence import DecodingPlan, SequenceState
-from bridge.engine import keep_modes
-from bridge.engine.grammar import (
-    NOTE_SLOT_SIZE,
-    MusicianConstraints,
-    instrument_cap_mask,
-    instruments_in,
-    note_slot_mask,
-)
-from bridge.engine.keep_modes import KeepProgress, RhythmSlot
+from bridge.amt.sequence import DecodingPlan
+from bridge.engine.grammar import NOTE_SLOT_SIZE, MusicianConstraints
+from bridge.engine.keep_modes import RhythmSlot
 from bridge.engine.loading import LoadedModel
+from bridge.engine.machine import SKIP, Finished, Force, Rebuild, RowMachine, Sample, request_rules
+from bridge.engine.machine.masks import note_mask
 from bridge.engine.sampling import SamplingOptions, sample, sample_each
-from bridge.engine.window import (
-    LOOKBACK_TICKS,
-    Window,
-    WindowPolicy,
-    choose_window,
-    history_capacity,
-    relative_ids,
-)
+from bridge.engine.window import WindowPolicy, history_capacity
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +78,11 @@ class RowResult:
 @dataclass
 class _Row:
     index: int
-    sequence: SequenceState
+    machine: RowMachine
     generator: torch.Generator
-    instruments: set[int]
-    window: Window | None = None
     cached: int = 0  # real (unpadded) ids in the cache, prefix included
-    fed: int = 0  # ids of sequence.tokens in the cache (the rest is still to feed)
-    events: list[vocab.Event] = field(default_factory=list)
-    sampled: int = 0
-    keep: KeepProgress = field(default_factory=KeepProgress)
+    fed: int = 0  # ids of the machine's sequence in the cache (the rest is still to feed)
     done: bool = False
-    finish_reason: str = ""
 
 
 class Decoder:
@@ -165,36 +150,28 @@ class Decoder:
 
     # ----- windows -----------------------------------------------------------------------
 
-    def _model_ids(self, tokens: Sequence[int], offset: int) -> list[int]:
-        """Window-relative model ids of whole triplets."""
-        return [self.profile.model_id(t) for t in relative_ids(tokens, offset)]
-
     def _pending(self, row: _Row) -> list[int]:
         """Model ids of the row's sequence that the cache does not hold yet; marks them fed."""
-        tokens = row.sequence.tokens
-        aligned = row.fed - (row.fed - row.window.begin) % 3  # times are shifted per whole triplet
-        pending = self._model_ids(tokens[aligned:], row.window.offset)[row.fed - aligned :]
-        row.fed = len(tokens)
+        machine = row.machine
+        end = len(machine.sequence.tokens)
+        pending = [self.profile.model_id(machine.relative(i)) for i in range(row.fed, end)]
+        row.fed = end
         return pending
 
-    def _rebuild(self, rows: list[_Row], prefix: list[int], policy: WindowPolicy, state: dict) -> torch.Tensor:
-        """A fresh cache: each row's prefix and window, a new window only for rows whose layout went stale."""
+    def _rebuild(self, rows: list[_Row], prefix: list[int], state: dict) -> torch.Tensor:
+        """A fresh cache: each row's prefix and window (the machine picks a new window where it went stale)."""
         state["cache"] = self._new_cache()
         state["mask"] = torch.zeros((len(rows), 0), dtype=torch.long, device=self.device)
         state["stats"].rebuilds += 1
         chunks = []
         for row in rows:
+            row.cached = 0
             if row.done:  # its cache is never read again: one real id keeps its attention well defined
-                row.cached = 0
                 chunks.append(prefix[:1])
                 continue
-            tokens = row.sequence.tokens
-            floor = state["floor_of"](row)
-            if row.window is None or row.window.is_stale(tokens, floor, policy.capacity):
-                row.window = choose_window(tokens, floor, policy.kept_at_rebuild)
-            row.cached = 0
-            row.fed = len(tokens)
-            chunks.append(prefix + self._model_ids(tokens[row.window.begin :], row.window.offset))
+            row.machine.rebuild()
+            row.fed = len(row.machine.sequence.tokens)
+            chunks.append(prefix + [self.profile.model_id(t) for t in row.machine.window_ids()])
         return self._forward(rows, chunks, state)
 
     @staticmethod
@@ -243,265 +220,171 @@ class Decoder:
         A given note a row cannot keep (see :mod:`bridge.engine.keep_modes`)
         is passed over: ``on_skip(row)`` is called in its place, in order, and
         the row's ``unplaced`` counts it by reason. A row ends when its given
-        notes are used up.
+        notes are used up. The rules are the machine's (bridge/engine/machine/).
         """
-        if rhythm is not None and pitches is not None:
-            raise ValueError("keep rhythm or keep pitches, not both")
         sampling = sampling or SamplingOptions()
         constraints = constraints or MusicianConstraints()
         started = time.perf_counter()
         stats = DecodeStats()
         prefix = [*prefix_ids, self.profile.model_id(plan.mode_token)]
         policy = WindowPolicy(history_capacity(self.profile.context_tokens, len(prefix)), self.window_margin)
+        rules = request_rules(plan, policy, constraints, max_new_tokens, rhythm, pitches)
         if seed is None:
             seed = secrets.randbits(31)
-        rows = []
-        for i in range(variations):
-            sequence = plan.new_state()
-            generator = torch.Generator().manual_seed((seed + 1_000_003 * i) % (2**63))
-            rows.append(_Row(i, sequence, generator, instruments_in(sequence.tokens + plan.controls)))
-        base_note_mask = note_slot_mask(constraints).to(self.device)
+        rows = [_Row(i, RowMachine(rules, plan.new_state()), torch.Generator().manual_seed(row_seed(seed, i)))
+                for i in range(variations)]
         span = max(1, plan.end - plan.start)
 
         def check_cancel() -> None:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
 
-        if rhythm is not None:
-            rhythm = [RhythmSlot(*slot) for slot in rhythm]
-            if any(b.onset < a.onset for a, b in zip(rhythm, rhythm[1:])):
-                raise ValueError("the rhythm's onsets must be in order")
-            onsets = [plan.current_time, *(s.onset for s in rhythm)]
-            if any(b - a > LOOKBACK_TICKS for a, b in zip(onsets, onsets[1:])):
-                raise ValueError("the rhythm has a silence longer than 50 s, which the model cannot bridge")
+        def report(row: _Row) -> None:
+            """Pass the machine's news (new notes, given notes passed over) to the callbacks, in order."""
+            for item in row.machine.take_news():
+                if item == SKIP:
+                    if on_skip is not None:
+                        on_skip(row.index)
+                elif on_event is not None:
+                    on_event(row.index, item)
 
-        def floor_of(row: _Row) -> int:
-            floor = max(plan.start, row.sequence.current_time)
-            if rhythm is not None and row.keep.slot_index < len(rhythm):
-                floor = max(floor, rhythm[row.keep.slot_index].onset)
-            return floor
-
-        def finish(row: _Row, reason: str) -> None:
-            row.done = True
-            row.finish_reason = reason
-            left = row.keep.remaining_given(rhythm, pitches)
-            if left:
-                row.keep.unplaced[keep_modes.FINISH_REASONS[reason]] += left
-
-        def skip(row: _Row, reason: str, count: int = 1) -> None:
-            row.keep.unplaced[reason] += count
-            for _ in range(count):
-                if on_skip is not None:
-                    on_skip(row.index)
-
-        state: dict = {"stats": stats, "floor_of": floor_of, "finish": finish, "skip": skip}
+        state: dict = {"stats": stats}
         check_cancel()
-        hidden = self._rebuild(rows, prefix, policy, state)
+        hidden = self._rebuild(rows, prefix, state)
         while True:
-            active = [r for r in rows if not r.done]
-            for row in active:
-                if row.sampled + 3 > max_new_tokens:
-                    finish(row, "max_new_tokens")
-                elif constraints.max_notes is not None and len(row.events) >= constraints.max_notes:
-                    finish(row, "max_notes")
+            # The limits, then the controls that became due, then whether the window is stale.
+            stale = False
+            for row in rows:
+                if row.done:
+                    continue
+                expected = row.machine.expect()
+                while isinstance(expected, Force) and expected.slot == "control":
+                    row.machine.push(expected.id)
+                    expected = row.machine.expect()
+                if isinstance(expected, Finished):
+                    row.done = True
+                stale |= isinstance(expected, Rebuild)
+                report(row)
             active = [r for r in rows if not r.done]
             if not active:
                 break
             check_cancel()
-            # Controls that became due enter the sequence before the next onset is sampled.
-            for row in active:
-                row.instruments |= instruments_in(row.sequence.due_controls())
-            if any(r.window.is_stale(r.sequence.tokens, floor_of(r), policy.capacity) for r in active):
-                hidden = self._rebuild(rows, prefix, policy, state)
-            elif rhythm is None and any(r.fed < len(r.sequence.tokens) for r in active):
+            if stale:
+                hidden = self._rebuild(rows, prefix, state)
+            elif rules.rhythm is None and any(r.fed < len(r.machine.sequence.tokens) for r in active):
                 hidden = self._forward(rows, [self._pending(r) if not r.done else [] for r in rows], state)
-            if pitches is not None:
-                for row in active:
-                    self._next_chord(row, pitches, state)
-                active = [r for r in active if not r.done]
-                if not active:
-                    break
-            if rhythm is not None:
-                writing, durations, masks = self._forced_slots(rows, active, rhythm, base_note_mask, plan, state)
-                if not writing:
-                    continue
-                hidden = state.pop("hidden")
-                index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
+            if rules.rhythm is not None:
+                writing, hidden = self._fixed_onsets(rows, active, state, report)
             else:
-                writing, durations, hidden, index = self._sampled_slots(
-                    rows, active, hidden, plan, sampling, state, check_cancel, pitches)
-                if not writing:
-                    continue
-            # Slot 2: note or REST, within the musician's and the 16-instrument limits.
+                writing, hidden = self._sampled_onsets(rows, active, hidden, sampling, state, check_cancel, report)
+            if not writing:
+                continue
+            # Slot 2: the note (or REST), as the machine allows or forces it.
             check_cancel()
-            if pitches is not None:  # the notes are given: nothing to compute
-                notes = [self._next_forced_note(row, relative + row.window.offset) for row, relative in writing]
-            else:
-                logits = self._head(hidden[index], vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE)
-                if rhythm is None:
-                    masks = []
-                    for row, _ in writing:
-                        cap = instrument_cap_mask(row.instruments)
-                        masks.append(base_note_mask if cap is None else base_note_mask & cap.to(self.device))
-                logits = logits.masked_fill(~torch.stack(masks), -math.inf)
-                notes = sample(logits, sampling, [r.generator for r, _ in writing])
-            for (row, relative), duration, note in zip(writing, durations, notes):
-                row.sampled += 2
-                stats.sampled_tokens += 2
-                absolute = relative + row.window.offset
-                note_id = vocab.NOTE_OFFSET + note
-                # What was fed is what later windows are rebuilt from (a REST keeps its sampled duration).
-                row.sequence.append_event(
-                    (vocab.TIME_OFFSET + absolute, vocab.DURATION_OFFSET + duration, note_id))
-                row.fed = len(row.sequence.tokens) - 1  # time and duration are in the cache, the note is not
-                if note_id != vocab.REST:
-                    instrument, pitch = divmod(note, vocab.MAX_PITCH)
-                    row.instruments.add(instrument)
-                    if rhythm is not None:
-                        row.keep.took(absolute, note)
-                    event = vocab.Event(absolute, duration, instrument, pitch)
-                    row.events.append(event)
-                    if on_event is not None:
-                        on_event(row.index, event)
+            index = torch.tensor([r.index for r in writing], device=hidden.device)
+            sampled_rows = [r for r in writing if isinstance(r.machine.expect(), Sample)]
+            if sampled_rows:
+                chosen = index if len(sampled_rows) == len(writing) else torch.tensor(
+                    [r.index for r in sampled_rows], device=hidden.device)
+                first = vocab.NOTE_OFFSET
+                logits = self._head(hidden[chosen], first, first + NOTE_SLOT_SIZE)
+                masks = torch.stack([note_mask(r.machine.expect().notes, self.device) for r in sampled_rows])
+                notes = sample(logits.masked_fill(~masks, -math.inf), sampling, [r.generator for r in sampled_rows])
+                for row, note in zip(sampled_rows, notes):
+                    row.machine.push(first + note)
+            for row in writing:
+                if row not in sampled_rows:
+                    row.machine.push(row.machine.expect().id)
+                row.fed = len(row.machine.sequence.tokens) - 1  # time and duration are in the cache, the note is not
+                report(row)
             if on_progress is not None:
-                done_ticks = min(max(max(plan.start, r.sequence.current_time) - plan.start, 0) if not r.done
+                done_ticks = min(max(max(plan.start, r.machine.current_time) - plan.start, 0) if not r.done
                                  else span for r in rows)
                 on_progress(min(1.0, done_ticks / span))
         stats.seconds = time.perf_counter() - started
+        stats.sampled_tokens = sum(r.machine.sampled for r in rows)
         if on_progress is not None:
             on_progress(1.0)
-        return [RowResult(r.events, r.finish_reason, dict(r.keep.unplaced)) for r in rows], stats
+        return [RowResult(r.machine.events, r.machine.finish_reason, r.machine.unplaced) for r in rows], stats
 
-    def _sampled_slots(self, rows, active, hidden, plan, sampling, state, check_cancel, pitches):
-        """Sample onset and duration for each active row; returns (writing, durations, hidden, index).
+    def _sampled_onsets(self, rows, active, hidden, sampling, state, check_cancel, report):
+        """Onset and duration of each active row, sampled where the machine allows a choice; returns (writing, hidden).
 
-        Each row's onset is drawn over its own allowed times only. With
-        ``pitches`` the onset of a chord's later notes is the chord's, and a
-        chord's onset leaves one step per later chord before the span's end.
+        Each row's onset is drawn over its own allowed times only.
         """
-        stats = state["stats"]
-        # Slot 0: onset time, never before the current time; reaching the end stops the row.
-        index = torch.tensor([r.index for r in active], device=hidden.device)
-        chosen: dict[int, int] = {}
-        bounds: dict[int, tuple[int, int]] = {}  # absolute [low, high) of each row's onset
+        # Slot 0: the onset (keep pitches: a chord's later notes have it forced).
+        sampled_rows, expected, onsets = [], {}, {}
         for row in active:
-            low = max(plan.start, row.sequence.current_time)
-            high = plan.end + vocab.MAX_TIME  # past the end: the row stops
-            if pitches is not None:
-                keep = row.keep
-                if keep.member_index > 0:
-                    chosen[row.index] = keep.chord_time - row.window.offset
-                    continue
-                if keep.chords_started > 0:
-                    low = max(low, keep.chord_time + 1)  # a new chord never lands on the previous one
-                later = len(pitches) - keep.chord_index - 1
-                high = max(plan.end - later, low + 1)
-                if low >= plan.end:
-                    chosen[row.index] = plan.end - row.window.offset  # no room left: the row ends
-                    continue
-                high = min(high, plan.end)
-            bounds[row.index] = (low - row.window.offset, min(high - row.window.offset, vocab.MAX_TIME))
-        sampling_rows = [r for r in active if r.index not in chosen]
-        if sampling_rows:
-            rows_index = torch.tensor([r.index for r in sampling_rows], device=hidden.device)
-            first = min(bounds[r.index][0] for r in sampling_rows)
-            logits = self._head(hidden[rows_index], vocab.TIME_OFFSET + first, vocab.TIME_OFFSET + vocab.MAX_TIME)
-            own = [logits[b, bounds[r.index][0] - first : bounds[r.index][1] - first]
-                   for b, r in enumerate(sampling_rows)]
-            for row, choice in zip(sampling_rows, sample_each(own, sampling, [r.generator for r in sampling_rows])):
-                chosen[row.index] = bounds[row.index][0] + choice
+            expected[row.index] = row.machine.expect()
+            if isinstance(expected[row.index], Finished):
+                row.done = True
+                report(row)
+            elif isinstance(expected[row.index], Sample):
+                sampled_rows.append(row)
+        if sampled_rows:
+            rows_index = torch.tensor([r.index for r in sampled_rows], device=hidden.device)
+            first = min(expected[r.index].first for r in sampled_rows)
+            logits = self._head(hidden[rows_index], first, vocab.TIME_OFFSET + vocab.MAX_TIME)
+            own = [logits[b, expected[r.index].first - first: expected[r.index].end - first]
+                   for b, r in enumerate(sampled_rows)]
+            for row, choice in zip(sampled_rows, sample_each(own, sampling, [r.generator for r in sampled_rows])):
+                onsets[row.index] = expected[row.index].first + choice
         writing = []
         for row in active:
-            relative = chosen[row.index]
-            row.sampled += 1
-            stats.sampled_tokens += 1
-            if relative + row.window.offset >= plan.end:
-                state["finish"](row, "end")
+            if row.done:
+                continue
+            if isinstance(expected[row.index], Force):
+                onsets[row.index] = expected[row.index].id
+            row.machine.push(onsets[row.index])
+            if row.machine.done:  # the onset reached the end
+                row.done = True
+                report(row)
             else:
-                writing.append((row, relative))
+                writing.append(row)
         if not writing:
-            return [], [], hidden, index
-        # Slot 1: duration.
+            return [], hidden
+        # Slot 1: the duration.
         check_cancel()
         chunks = [[] for _ in rows]
-        for row, relative in writing:
-            chunks[row.index] = [self.profile.model_id(vocab.TIME_OFFSET + relative)]
+        for row in writing:
+            chunks[row.index] = [self.profile.model_id(onsets[row.index])]
         hidden = self._forward(rows, chunks, state)
-        index = torch.tensor([r.index for r, _ in writing], device=hidden.device)
+        index = torch.tensor([r.index for r in writing], device=hidden.device)
         logits = self._head(hidden[index], vocab.DURATION_OFFSET, vocab.NOTE_OFFSET)
-        durations = sample(logits, sampling, [r.generator for r, _ in writing])
         check_cancel()
         chunks = [[] for _ in rows]
-        for (row, _), duration in zip(writing, durations):
+        for row, duration in zip(writing, sample(logits, sampling, [r.generator for r in writing])):
+            row.machine.push(vocab.DURATION_OFFSET + duration)
             chunks[row.index] = [self.profile.model_id(vocab.DURATION_OFFSET + duration)]
         hidden = self._forward(rows, chunks, state)  # its last state predicts the note
-        return writing, durations, hidden, index
+        return writing, hidden
 
-    @staticmethod
-    def _next_chord(row: _Row, pitches: Sequence[Sequence[int]], state: dict) -> None:
-        """Keep pitches: make the row's next chord current (its notes the cap lets in); ends the row after the last."""
-        keep = row.keep
-        while keep.chord is None:
-            if keep.chord_index >= len(pitches):
-                state["finish"](row, "end")
-                return
-            playable, blocked = keep_modes.playable_chord(pitches[keep.chord_index], row.instruments)
-            if blocked:
-                state["skip"](row, keep_modes.CAP, blocked)
-            if playable:
-                keep.chord = playable
-                keep.member_index = 0
-            else:
-                keep.chord_index += 1
+    def _fixed_onsets(self, rows, active, state, report):
+        """Keep rhythm: feed each active row's pending ids and its fixed onset and duration in one forward.
 
-    @staticmethod
-    def _next_forced_note(row: _Row, onset: int) -> int:
-        """The next note of the fixed pitch sequence (relative to NOTE_OFFSET) at ``onset``; advances the row."""
-        keep = row.keep
-        note = keep.chord[keep.member_index]
-        if keep.member_index == 0:
-            keep.chord_time = onset
-            keep.chords_started += 1
-        keep.member_index += 1
-        if keep.member_index >= len(keep.chord):
-            keep.chord_index += 1
-            keep.chord = None
-            keep.member_index = 0
-        return note
-
-    def _forced_slots(self, rows, active, rhythm, base_note_mask, plan, state):
-        """Feed the next fixed (onset, duration) of each active row with its pending ids, in one forward.
-
-        Returns the rows writing, their durations and each one's note mask; a
-        slot that can get no note is passed over before anything is fed.
+        Returns the rows writing and the hidden state that predicts their notes;
+        the machine passes over slots that can get no note before anything is fed.
         """
-        stats = state["stats"]
-        writing: list[tuple[_Row, int]] = []
-        durations: list[int] = []
-        masks: list[torch.Tensor] = []
+        writing = []
+        chunks: list[list[int]] = [[] for _ in rows]
         for row in active:
-            keep = row.keep
-            while keep.slot_index < len(rhythm):
-                slot = rhythm[keep.slot_index]
-                mask = keep_modes.slot_note_mask(base_note_mask, slot, row.instruments, keep.taken_at(slot.onset))
-                if not isinstance(mask, str):
-                    break
-                keep.slot_index += 1
-                state["skip"](row, mask)
-            if keep.slot_index >= len(rhythm) or rhythm[keep.slot_index].onset >= plan.end:
-                state["finish"](row, "end")
+            expected = row.machine.expect()
+            report(row)
+            if isinstance(expected, Finished):
+                row.done = True
                 continue
-            slot = rhythm[keep.slot_index]
-            keep.slot_index += 1
-            writing.append((row, slot.onset - row.window.offset))
-            durations.append(min(max(slot.duration, 0), vocab.MAX_DURATION - 1))
-            masks.append(mask)
-        if writing:
-            chunks: list[list[int]] = [[] for _ in rows]
-            for (row, relative), duration in zip(writing, durations):
-                chunks[row.index] = self._pending(row) + [self.profile.model_id(vocab.TIME_OFFSET + relative),
-                                                          self.profile.model_id(vocab.DURATION_OFFSET + duration)]
-                row.sampled += 1  # the note's ids count like sampled ones (the loop adds 2)
-                stats.sampled_tokens += 1
-            state["hidden"] = self._forward(rows, chunks, state)
-        return writing, durations, masks
+            chunk = self._pending(row)
+            for _ in range(2):  # the onset, then the duration: both forced
+                expected = row.machine.expect()
+                row.machine.push(expected.id)
+                chunk.append(self.profile.model_id(expected.id))
+            chunks[row.index] = chunk
+            writing.append(row)
+        if not writing:
+            return [], None
+        return writing, self._forward(rows, chunks, state)
+
+
+def row_seed(seed: int, row: int) -> int:
+    """The seed of one variation's generator: a function of the request's seed and the row alone."""
+    return (seed + 1_000_003 * row) % (2**63)
