@@ -62,3 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, ValueError, OSError) as error:
         print(f"midi-llm-bridge: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        if not _caused_by_interrupt(error):
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _caused_by_interrupt(error: BaseException | None) -> bool:
+    """A Ctrl-C that a library wrapped in its own error (an import cut short can surface as RuntimeError)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False

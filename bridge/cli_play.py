@@ -1,12 +1,20 @@
-"""``midi-llm-bridge play``: generate and hear it live on a MIDI port while it is written."""
+"""``midi-llm-bridge play``: generate and hear it live on a MIDI port while it is written.
+
+The MIDI port is opened first, before torch and the model load (seconds to
+minutes), so that a missing MIDI server is reported at once. However the
+command ends (it finishes, Ctrl-C, SIGTERM, SIGHUP when the terminal closes, an
+error), what it started is silenced: note-offs and All Notes Off.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 from bridge.cli_engine import _build_request, _common
+from bridge.cli_signals import StopState, say, stop_on_signals
 from bridge.config import load_config, parse_set_options
 
 
@@ -29,10 +37,25 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_play(args: argparse.Namespace) -> int:
-    from bridge.amt.midi_file import write_midi
-    from bridge.engine.engine import Cancelled, Engine
-    from bridge.engine.loading import ModelLoadError
-    from bridge.live.player import LivePlayer
+    with stop_on_signals() as stop:
+        return _play(args, stop)
+
+
+@dataclass
+class _Playing:
+    """What this command has started, for the clean-up however it ends."""
+
+    port: Any = None
+    player: Any = None
+
+    def silence(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+        if self.port is not None:
+            self.port.close()
+
+
+def _play(args: argparse.Namespace, stop: StopState) -> int:
     from bridge.live.ports import MidiPortError, open_output
 
     overrides = parse_set_options(args.set)
@@ -40,40 +63,62 @@ def run_play(args: argparse.Namespace) -> int:
         overrides["model.id"] = args.model
     config = load_config(args.config, overrides=overrides)
     midi = config["midi"]
-    request = _build_request(args, config)
+    playing = _Playing()
     try:
-        port = open_output(args.port_name or midi["port_name"], connect_to=args.connect_to or midi["connect_to"],
-                           api=args.api or midi["api"])
-    except MidiPortError as error:
-        print(f"midi-llm-bridge: error: {error}", file=sys.stderr)
-        return 4
-    print(f"playing to {port.name} ({port.api})", file=sys.stderr)
-    try:
-        engine = Engine.from_config(dict(config["model"], warmup=False))
-    except ModelLoadError as error:
-        port.close()
-        print(f"midi-llm-bridge: error: {error}", file=sys.stderr)
-        return 3
-    buffer = args.buffer if args.buffer is not None else midi["buffer_seconds"]
-    player = LivePlayer(port, request.tempo, origin_beat=request.start, buffer_seconds=buffer,
-                        late_tolerance_seconds=midi["late_tolerance_ms"] / 1000, late_policy=midi["late_policy"])
-    cancel = threading.Event()
-    player.start()
-    try:
-        result = engine.run(request, on_note=lambda row, note: row == 0 and player.add(note), cancel=cancel)
-        player.finish()
-    except (KeyboardInterrupt, Cancelled):
-        cancel.set()
-        player.stop()
-        print("stopped; all notes off", file=sys.stderr)
-        return 130
+        try:
+            playing.port = open_output(args.port_name or midi["port_name"],
+                                       connect_to=args.connect_to or midi["connect_to"], api=args.api or midi["api"])
+        except MidiPortError as error:
+            say(f"midi-llm-bridge: error: {error}")
+            return 4
+        port = playing.port
+        if port.renamed:
+            say(f"the MIDI port name {port.requested_name} is in use by another program; using {port.name}")
+        say(f"playing to {port.name} ({port.api})")
+        request, result = _generate_and_play(args, config, playing)
+    except BaseException as error:
+        if stop.received is None and not isinstance(error, KeyboardInterrupt):
+            from bridge.engine.loading import ModelLoadError
+
+            if isinstance(error, ModelLoadError):
+                say(f"midi-llm-bridge: error: {error}")
+                return 3
+            raise
+        # Any failure after a stop signal is that signal's doing (an import it cut, a wrapped interrupt).
+        sounding = playing.player is not None
+        playing.silence()
+        say(f"stopped by {stop.signal_name}" + ("; all notes off" if sounding else ""))
+        return stop.exit_status
     finally:
-        player.stop()
-        port.close()
+        playing.silence()
+    return _report(args, playing.player, request, result)
+
+
+def _generate_and_play(args: argparse.Namespace, config: dict, playing: _Playing):
+    """Load the model, then generate while the player plays the stream; the caller silences it."""
+    from bridge.engine.engine import Engine
+    from bridge.live.player import LivePlayer
+
+    midi = config["midi"]
+    request = _build_request(args, config)
+    engine = Engine.from_config(dict(config["model"], warmup=False))
+    buffer = args.buffer if args.buffer is not None else midi["buffer_seconds"]
+    player = LivePlayer(playing.port, request.tempo, origin_beat=request.start, buffer_seconds=buffer,
+                        late_tolerance_seconds=midi["late_tolerance_ms"] / 1000, late_policy=midi["late_policy"])
+    playing.player = player
+    player.start()
+    result = engine.run(request, on_note=lambda row, note: row == 0 and player.add(note), cancel=threading.Event())
+    player.finish()
+    return request, result
+
+
+def _report(args: argparse.Namespace, player, request, result) -> int:
+    from bridge.amt.midi_file import write_midi
+
     stats = player.stats
     median, p99 = stats.error_percentiles()
-    print(f"{stats.notes_played} notes played, {stats.notes_late} late, {stats.notes_dropped} dropped; "
-          f"onset error median {median * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms", file=sys.stderr)
+    say(f"{stats.notes_played} notes played, {stats.notes_late} late, {stats.notes_dropped} dropped; "
+        f"onset error median {median * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms")
     if args.output:
         write_midi(args.output, result.variations[0].notes, request.tempo, request.time_signature)
         print(f"{args.output}: {len(result.variations[0].notes)} notes")

@@ -62,6 +62,17 @@ class JackServer:
             time.sleep(0.05)
         raise RuntimeError(f"JACK port {name} did not appear (have {self.ports()})")
 
+    def find_port(self, suffix: str, timeout: float = 5.0) -> str:
+        """The full name of the port whose name ends with ``suffix`` (JACK may rename clashing clients)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matches = [p for p in self.ports() if p and p.endswith(suffix)]
+            if len(matches) == 1:
+                return matches[0]
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"not exactly one JACK port ending with {suffix!r} (have {self.ports()})")
+            time.sleep(0.05)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

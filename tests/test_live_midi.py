@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import threading
 import time
-from collections import Counter, defaultdict
 
 import pytest
 
@@ -14,80 +11,11 @@ from bridge.amt.notes import Note
 from bridge.amt.tempo import TempoMap
 from bridge.live.player import LivePlayer
 from tests.jack_server import JackServer
+from tests.live_support import Receiver, open_jack_output, pair_notes, private_jack, wait_until
 
 reason = JackServer.available()
 pytestmark = pytest.mark.skipif(reason is not None, reason=f"no MIDI backend for live tests: {reason}")
-
-
-@pytest.fixture(scope="module")
-def jack():
-    server = JackServer()
-    server.start()
-    previous = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = server.name  # rtmidi's JACK clients in this process join it
-    yield server
-    if previous is None:
-        os.environ.pop("JACK_DEFAULT_SERVER", None)
-    else:
-        os.environ["JACK_DEFAULT_SERVER"] = previous
-    server.stop()
-
-
-class Receiver:
-    """A python-rtmidi JACK input connected to our output port, collecting (time, message)."""
-
-    def __init__(self, jack: JackServer, source: str):
-        import rtmidi
-
-        self.messages: list[tuple[float, list[int]]] = []
-        self.lock = threading.Lock()
-        client = "receiver-" + source.split(":")[-1]  # unique: JACK renames clashing client names
-        self.midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=client)
-        self.midi_in.ignore_types(sysex=False, timing=True, active_sense=True)
-        self.midi_in.set_callback(self._on_message)
-        self.midi_in.open_virtual_port("in")
-        jack.wait_for_port(f"{client}:in")
-        result = jack.run("jack_connect", source, f"{client}:in")
-        assert result.returncode == 0, result.stderr
-
-    def _on_message(self, event, data=None) -> None:
-        message, _ = event
-        with self.lock:
-            self.messages.append((time.monotonic(), list(message)))
-
-    def close(self) -> None:
-        self.midi_in.close_port()
-        del self.midi_in
-
-
-def open_jack_output(jack: JackServer, name: str):
-    from bridge.live.ports import open_output
-
-    port = open_output(name, api="jack", client_name=f"bridge-{name}")
-    jack.wait_for_port(f"bridge-{name}:{name}")
-    return port
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.02)
-
-
-def pair_notes(messages: list[list[int]]) -> tuple[list[tuple[int, int, int]], Counter]:
-    """Pair note-ons with note-offs FIFO per (channel, pitch); returns played notes and unclosed counts."""
-    open_notes: dict[tuple[int, int], list[int]] = defaultdict(list)
-    played = []
-    for message in messages:
-        status = message[0] & 0xF0
-        channel = message[0] & 0x0F
-        if status == 0x90 and message[2] > 0:
-            open_notes[(channel, message[1])].append(message[2])
-        elif status == 0x80 or (status == 0x90 and message[2] == 0):
-            assert open_notes[(channel, message[1])], f"note-off without note-on: {message}"
-            velocity = open_notes[(channel, message[1])].pop(0)
-            played.append((channel, message[1], velocity))
-    return played, Counter({k: len(v) for k, v in open_notes.items() if v})
+jack = pytest.fixture(scope="module", name="jack")(private_jack)
 
 
 def sample_notes() -> list[Note]:

@@ -63,6 +63,25 @@ class Note:
         return replace(self, start=self.start + beats)
 
 
+MIN_SOUNDING_SECONDS = 0.01
+"""The shortest length any output gives a note: one model tick (10 ms).
+
+A zero-length note (the model's duration 0, or a given note of length 0) has
+its note-off at the same instant as its note-on, which receivers may order
+either way: it then sounds until something else silences it. Every output
+(live MIDI, clips, files) lengthens such notes to this minimum with
+:func:`with_min_length`.
+"""
+
+
+def with_min_length(note: Note, tempo: TempoMap) -> Note:
+    """``note``, lengthened to :data:`MIN_SOUNDING_SECONDS` at its place in ``tempo`` if shorter."""
+    onset = tempo.beats_to_seconds(note.start)
+    if tempo.beats_to_seconds(note.end) - onset >= MIN_SOUNDING_SECONDS:
+        return note
+    return replace(note, duration=tempo.seconds_to_beats(onset + MIN_SOUNDING_SECONDS) - note.start)
+
+
 def seconds_to_ticks(seconds: float) -> int:
     """Round real time to the model's 10 ms grid (Python's round, as the reference)."""
     return round(vocab.TICKS_PER_SECOND * seconds)

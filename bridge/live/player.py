@@ -2,10 +2,14 @@
 
 Notes arrive from the engine's stream (any thread) and are played by one
 scheduler thread, ``buffer_seconds`` after the start so that generation stays
-ahead of playback. Every note-on gets exactly one note-off: when a note starts
-on a pitch that is still sounding on its channel, the older note is ended first
-(MIDI cannot hold one pitch twice on a channel); on stop, cancel, error or
-shutdown every sounding note is ended and All Notes Off goes to each channel used.
+ahead of playback. Every note-on gets exactly one note-off, scheduled when the
+note-on is actually sent: a note that starts late (``late_policy: play``) still
+sounds for its written length, and a zero-length note sounds for the note
+model's minimum (:func:`bridge.amt.notes.with_min_length`) instead of having a
+note-off at the same instant as its note-on. Channels and sounding keys belong
+to a :class:`~bridge.live.voices.ChannelLease`, so players sharing a port never
+end each other's notes; on stop, cancel, error or shutdown the player ends its
+own sounding notes and sends All Notes Off on the channels only it holds.
 """
 
 from __future__ import annotations
@@ -18,24 +22,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from bridge.amt import vocab
-from bridge.amt.notes import Note
+from bridge.amt.notes import Note, with_min_length
 from bridge.amt.tempo import TempoMap
+from bridge.live.voices import MidiSink, SharedPort
 
 log = logging.getLogger(__name__)
 
-NOTE_ON, NOTE_OFF, CONTROL_CHANGE, PROGRAM_CHANGE = 0x90, 0x80, 0xB0, 0xC0
-ALL_NOTES_OFF = 123
-_MELODIC_CHANNELS = tuple(c for c in range(16) if c != vocab.DRUM_CHANNEL)
-
 # At one instant: note-offs first, then program changes, then note-ons.
 _OFF, _PROGRAM, _ON = 0, 1, 2
-
-
-class MidiSink(Protocol):
-    def send(self, message: list[int]) -> None: ...
 
 
 @dataclass
@@ -58,8 +54,25 @@ class PlaybackStats:
         return statistics.median(values), p99
 
 
+@dataclass(order=True)
+class _Item:
+    """One scheduled message: song seconds, then kind (offs before ons at one instant), then arrival."""
+
+    at: float
+    kind: int
+    serial: int
+    channel: int = field(compare=False)
+    note: Note | None = field(compare=False, default=None)
+    length: float = field(compare=False, default=0.0)  # seconds the note sounds, from its actual start
+    program: int = field(compare=False, default=0)
+
+
 class LivePlayer:
-    """Schedules notes (beats on ``tempo``) to a MIDI sink in real time."""
+    """Schedules notes (beats on ``tempo``) to a MIDI sink in real time.
+
+    ``port`` is the :class:`SharedPort` when several players share one output
+    (the daemon's); without it the player has the sink to itself.
+    """
 
     def __init__(
         self,
@@ -71,10 +84,10 @@ class LivePlayer:
         late_tolerance_seconds: float = 0.02,
         late_policy: str = "play",
         clock: Callable[[], float] = time.monotonic,
+        port: SharedPort | None = None,
     ):
         if late_policy not in ("play", "drop"):
             raise ValueError(f"late policy {late_policy!r} must be play or drop")
-        self.sink = sink
         self.tempo = tempo
         self.origin_beat = origin_beat
         self.buffer_seconds = buffer_seconds
@@ -82,21 +95,19 @@ class LivePlayer:
         self.late_policy = late_policy
         self.clock = clock
         self.stats = PlaybackStats()
+        self._lease = (port or SharedPort(sink)).lease()
         self._origin_seconds = tempo.beats_to_seconds(origin_beat)
         self._start: float | None = None
-        # (song seconds, kind, serial, channel, note, program): times are absolute so that the
-        # origin may still change when a player waiting for the transport starts.
-        self._heap: list[tuple[float, int, int, int, Note | None, int]] = []
+        # Times are absolute song seconds so that the origin may still change when a player
+        # waiting for the transport starts.
+        self._heap: list[_Item] = []
         self._serial = itertools.count()
-        self._channels: dict[int, int] = {}
         self._programs_sent: set[int] = set()
-        self._sounding: dict[tuple[int, int], int] = {}  # (channel, pitch) -> serial of the note holding it
-        self._dropped: set[int] = set()
         self._closed = False
         self._stopping = False
         self._condition = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="live-midi", daemon=True)
-        self.error: BaseException | None = None
+        self._error: BaseException | None = None
 
     # ----- public --------------------------------------------------------------------------
 
@@ -119,25 +130,30 @@ class LivePlayer:
     def started(self) -> bool:
         return self._thread.ident is not None
 
+    @property
+    def error(self) -> BaseException | None:
+        """The first failure (a send that failed, the thread itself), or None."""
+        return self._error or self._lease.error
+
     def add(self, note: Note) -> None:
         """Queue one note (thread-safe). Muted notes and notes before the origin are not played."""
         if note.mute:
             return
-        channel = self._channel_for(note.instrument)
-        serial = next(self._serial)
-        on_at = self.tempo.beats_to_seconds(note.start)
-        off_at = max(on_at, self.tempo.beats_to_seconds(note.end))
         with self._condition:
             if self._closed or self._stopping:
                 return
             if note.start < self.origin_beat - 1e-9 and self.started:
                 self.stats.notes_skipped_before_start += 1
                 return
+            channel = self._lease.channel_for(note.instrument)
+            serial = next(self._serial)
+            on_at = self.tempo.beats_to_seconds(note.start)
+            sounding = with_min_length(note, self.tempo)
+            length = self.tempo.beats_to_seconds(sounding.end) - on_at
             if note.instrument != vocab.DRUMS and note.instrument not in self._programs_sent:
                 self._programs_sent.add(note.instrument)
-                heapq.heappush(self._heap, (on_at, _PROGRAM, serial, channel, None, note.instrument))
-            heapq.heappush(self._heap, (on_at, _ON, serial, channel, note, 0))
-            heapq.heappush(self._heap, (off_at, _OFF, serial, channel, note, 0))
+                heapq.heappush(self._heap, _Item(on_at, _PROGRAM, serial, channel, program=note.instrument))
+            heapq.heappush(self._heap, _Item(on_at, _ON, serial, channel, note, length))
             self._condition.notify()
 
     def finish(self, timeout: float | None = None) -> bool:
@@ -150,46 +166,23 @@ class LivePlayer:
         return not self._thread.is_alive()
 
     def stop(self) -> None:
-        """Silence now (cancel, error, shutdown): end every sounding note, All Notes Off on used channels."""
+        """Silence now (cancel, error, shutdown): end this player's notes, All Notes Off on its channels."""
         with self._condition:
             self._stopping = True
             self._heap.clear()
             self._condition.notify()
         if self._thread.ident is None:
-            self._silence()  # never started: nothing can be sounding, but be explicit on the channels
+            self._lease.release()  # never started: nothing sounds, but the channels go back
         elif threading.current_thread() is not self._thread:
             self._thread.join(5.0)  # the thread silences on its way out
+            if self._thread.is_alive():  # a send blocked: release from here, the lease is thread-safe
+                self._lease.release()
 
     @property
     def channels_used(self) -> list[int]:
-        return sorted(set(self._channels.values()))
+        return self._lease.channels
 
     # ----- internals -----------------------------------------------------------------------
-
-    def _channel_for(self, instrument: int) -> int:
-        if instrument not in self._channels:
-            if instrument == vocab.DRUMS:
-                self._channels[instrument] = vocab.DRUM_CHANNEL
-            else:
-                melodic = sum(1 for i in self._channels if i != vocab.DRUMS)
-                if melodic >= len(_MELODIC_CHANNELS):
-                    log.warning("more than 15 pitched instruments: instrument %d shares a channel", instrument)
-                self._channels[instrument] = _MELODIC_CHANNELS[melodic % len(_MELODIC_CHANNELS)]
-        return self._channels[instrument]
-
-    def _silence(self) -> None:
-        sounding, self._sounding = list(self._sounding), {}
-        for channel, pitch in sounding:
-            self._send([NOTE_OFF | channel, pitch, 0])
-        for channel in self.channels_used:
-            self._send([CONTROL_CHANGE | channel, ALL_NOTES_OFF, 0])
-
-    def _send(self, message: list[int]) -> None:
-        try:
-            self.sink.send(message)
-        except Exception as error:  # a vanished port must not leave the thread dead with notes on
-            log.error("MIDI send failed: %s", error)
-            self.error = error
 
     def _run(self) -> None:
         try:
@@ -203,7 +196,7 @@ class LivePlayer:
                                 return
                             self._condition.wait(0.5)
                             continue
-                        due = self._start + self._heap[0][0] - self._origin_seconds
+                        due = self._start + self._heap[0].at - self._origin_seconds
                         wait = due - self.clock()
                         if wait <= 0:
                             item = heapq.heappop(self._heap)
@@ -211,42 +204,37 @@ class LivePlayer:
                         self._condition.wait(min(wait, 0.5))
                 self._play(item, due)
         except BaseException as error:  # pragma: no cover - last line of defence against stuck notes
-            self.error = error
+            self._error = error
             log.exception("live player failed")
         finally:
-            self._silence()
+            self._lease.release()
 
-    def _play(self, item: tuple, due: float) -> None:
-        _, kind, serial, channel, note, program = item
-        if kind == _PROGRAM:
-            self._send([PROGRAM_CHANGE | channel, program])
+    def _play(self, item: _Item, due: float) -> None:
+        if item.kind == _PROGRAM:
+            self._lease.program_change(item.channel, item.program)
+        elif item.kind == _OFF:
+            self._lease.note_off(item.channel, item.note.pitch, item.serial)
+        else:
+            self._note_on(item, due)
+
+    def _note_on(self, item: _Item, due: float) -> None:
+        note = item.note
+        if note.start < self.origin_beat - 1e-9:  # queued before a start at a later song position
+            self.stats.notes_skipped_before_start += 1
             return
-        if kind == _ON:
-            if note.start < self.origin_beat - 1e-9:  # queued before a start at a later song position
-                self.stats.notes_skipped_before_start += 1
-                self._dropped.add(serial)
+        late = self.clock() - due
+        if late > self.late_tolerance:
+            self.stats.notes_late += 1
+            if self.late_policy == "drop":
+                self.stats.notes_dropped += 1
                 return
-            late = self.clock() - due
-            if late > self.late_tolerance:
-                self.stats.notes_late += 1
-                if self.late_policy == "drop":
-                    self.stats.notes_dropped += 1
-                    self._dropped.add(serial)
-                    return
-            key = (channel, note.pitch)
-            if key in self._sounding:
-                self.stats.retriggers += 1
-                self._send([NOTE_OFF | channel, note.pitch, 0])
-            velocity = min(127, max(1, int(round(note.velocity))))
-            self._send([NOTE_ON | channel, note.pitch, velocity])
-            self.stats.onset_errors.append(self.clock() - due)
-            self.stats.notes_played += 1
-            self._sounding[key] = serial
-            return
-        if serial in self._dropped:
-            self._dropped.discard(serial)
-            return
-        key = (channel, note.pitch)
-        if self._sounding.get(key) == serial:
-            del self._sounding[key]
-            self._send([NOTE_OFF | channel, note.pitch, 0])
+        velocity = min(127, max(1, int(round(note.velocity))))
+        if self._lease.note_on(item.channel, note.pitch, velocity, item.serial):
+            self.stats.retriggers += 1
+        sent = self.clock()
+        self.stats.onset_errors.append(sent - due)
+        self.stats.notes_played += 1
+        # The note-off follows the note-on it ends by the written length, however late the start.
+        off_at = item.at + max(0.0, sent - due) + item.length
+        with self._condition:
+            heapq.heappush(self._heap, _Item(off_at, _OFF, item.serial, item.channel, note))

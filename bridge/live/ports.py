@@ -8,7 +8,9 @@ container without ``/dev/snd/seq`` ALSA fails; JACK (with any driver) works.
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,9 @@ log = logging.getLogger(__name__)
 class MidiPortError(RuntimeError):
     """No MIDI output could be opened; the message says what to do."""
 
+
+JACK_DRAIN_SECONDS = 0.25
+"""Longer than a few JACK periods (1,024 frames at 44.1 kHz is 23 ms), so that the ring buffer is empty."""
 
 _API_NAMES = {"alsa": "API_LINUX_ALSA", "jack": "API_UNIX_JACK", "coremidi": "API_MACOSX_CORE",
               "windows_mm": "API_WINDOWS_MM"}
@@ -29,6 +34,11 @@ class OpenPort:
     api: str
     name: str
     virtual: bool
+    requested_name: str | None = None  # the name asked for, when another port already had it
+
+    @property
+    def renamed(self) -> bool:
+        return self.requested_name is not None and self.requested_name != self.name
 
     def send(self, message: list[int]) -> None:
         if self.midi_out is None:
@@ -36,8 +46,17 @@ class OpenPort:
         self.midi_out.send_message(message)
 
     def close(self) -> None:
+        """Close the port, after the messages already sent (the last note-offs) have left it.
+
+        JACK hands messages to the server from a ring buffer once per period;
+        closing the port (or exiting) right after a send drops what is still in
+        it, so the final note-offs would never arrive. ALSA and CoreMIDI deliver
+        on send.
+        """
         if self.midi_out is None:
             return
+        if self.api == "jack":
+            time.sleep(JACK_DRAIN_SECONDS)
         try:
             self.midi_out.close_port()
         finally:
@@ -59,9 +78,43 @@ def _candidate_apis(requested: str) -> list[tuple[str, int]]:
     return [(names[a], a) for a in order if a in compiled]
 
 
+def _short_port_name(full_name: str) -> str:
+    """The port's own name in a backend's listing: JACK "client:port", ALSA "client:port 128:0"."""
+    name = re.sub(r" \d+:\d+$", "", full_name)
+    return name.split(":", 1)[1] if ":" in name else name
+
+
+def _free_port_name(port_name: str, api_constant: int, client_name: str) -> str:
+    """``port_name``, or ``port_name-2``, ``-3``... when an output of that name exists already.
+
+    Two virtual ports of one name (a second ``play``, a daemon next to it) are
+    indistinguishable in a DAW's input list, so the second one gets its own.
+    """
+    import rtmidi
+
+    try:
+        probe = rtmidi.MidiIn(api_constant, name=f"{client_name}-probe")
+    except Exception:  # noqa: BLE001 - no listing: opening the port reports the real problem
+        return port_name
+    try:
+        taken = {_short_port_name(p) for p in probe.get_ports()}
+    finally:
+        del probe
+    if port_name not in taken:
+        return port_name
+    suffix = 2
+    while f"{port_name}-{suffix}" in taken:
+        suffix += 1
+    return f"{port_name}-{suffix}"
+
+
 def open_output(port_name: str = "MIDI-LLM", *, connect_to: str | None = None, api: str = "auto",
                 client_name: str = "midi-llm-bridge") -> OpenPort:
-    """A virtual output named ``port_name``, or the existing port whose name contains ``connect_to``."""
+    """A virtual output named ``port_name``, or the existing port whose name contains ``connect_to``.
+
+    When another output already has ``port_name``, the virtual port gets a
+    distinct name; ``OpenPort.renamed`` says so and ``name`` is the one used.
+    """
     try:
         import rtmidi
     except ImportError as error:  # pragma: no cover - a dependency
@@ -83,8 +136,9 @@ def open_output(port_name: str = "MIDI-LLM", *, connect_to: str | None = None, a
                     continue
                 midi_out.open_port(matches[0])
                 return OpenPort(midi_out, api_name, ports[matches[0]], virtual=False)
-            midi_out.open_virtual_port(port_name)
-            return OpenPort(midi_out, api_name, port_name, virtual=True)
+            name = _free_port_name(port_name, constant, client_name)
+            midi_out.open_virtual_port(name)
+            return OpenPort(midi_out, api_name, name, virtual=True, requested_name=port_name)
         except NotImplementedError:
             failures.append(f"{api_name}: virtual ports are not supported")
             del midi_out

@@ -3,7 +3,9 @@
 The port opens on the first job that asks for live output and stays open (a
 virtual port that comes and goes would make the DAW forget its routing).
 Players that follow the transport wait for ``play`` with the song position;
-``stop`` silences every player. Shutting down ends every note first.
+``stop`` silences every player. Shutting down ends every note first. Jobs that
+play at once share the port through one :class:`~bridge.live.voices.SharedPort`:
+each gets its own channels, and one job's end silences only its own notes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from bridge.amt.tempo import TempoMap
 from bridge.live.player import LivePlayer
 from bridge.live.ports import OpenPort, open_output
+from bridge.live.voices import SharedPort
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ class LiveOutput:
         self.config = midi_config
         self._opener = opener
         self._port: OpenPort | None = None
+        self._shared: SharedPort | None = None
         self._players: list[LivePlayer] = []
         self._waiting: list[LivePlayer] = []
         self._finish_on_start: list[LivePlayer] = []  # done jobs whose players still wait for the transport
@@ -43,6 +47,10 @@ class LiveOutput:
         if self._port is None:
             self._port = self._opener(self.config["port_name"], connect_to=self.config.get("connect_to"),
                                       api=self.config.get("api", "auto"))
+            self._shared = SharedPort(self._port)
+            if self._port.renamed:
+                log.warning("MIDI port name %s is in use by another program: live output on %s instead",
+                            self._port.requested_name, self._port.name)
             log.info("live MIDI output on %s (%s)", self._port.name, self._port.api)
         return self._port
 
@@ -55,7 +63,7 @@ class LiveOutput:
             player = LivePlayer(
                 port, tempo, origin_beat=origin_beat, buffer_seconds=float(self.config["buffer_seconds"]),
                 late_tolerance_seconds=float(self.config["late_tolerance_ms"]) / 1000.0,
-                late_policy=self.config["late_policy"],
+                late_policy=self.config["late_policy"], port=self._shared,
             )
             self._players.append(player)
             if follow_transport:
@@ -124,3 +132,4 @@ class LiveOutput:
         if self._port is not None:
             self._port.close()
             self._port = None
+            self._shared = None
