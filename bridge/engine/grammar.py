@@ -1,16 +1,15 @@
-"""The token grammar as index ranges: what each triplet slot may hold.
+"""The token grammar's fixed facts: the note slot, the 16-instrument cap and the musician's constraints.
 
-Built once per request as small tensors over the slice of the head a slot
-needs (10,000 time rows, 1,000 duration rows, 16,513 note+REST rows), never as
-Python loops over the vocabulary. Restricting the head to those rows is both
-the constraint and the speed-up: the other 170,000 rows are never computed.
+What each position may hold is decided by the state machine
+(bridge/engine/machine/) from these; backends turn its answers into index
+ranges of the head (10,000 time rows, 1,000 duration rows, 16,513 note+REST
+rows) or masks. Restricting the head to those rows is both the constraint and
+the speed-up: the other 170,000 rows are never computed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
 
 from bridge.amt import vocab
 
@@ -47,35 +46,6 @@ class MusicianConstraints:
             in_range = range(self.lowest_pitch, self.highest_pitch + 1)
             if not any(p % 12 in self.pitch_classes for p in in_range):
                 raise ValueError(f"no pitch of the scale lies in {self.lowest_pitch}..{self.highest_pitch}")
-
-
-def note_slot_mask(constraints: MusicianConstraints) -> torch.Tensor:
-    """Bool [16,513]: which note ids (and REST, always) the musician allows.
-
-    The pitch range and the scale (pitch classes) apply to pitched
-    instruments; for drums a pitch picks the drum sound, so drums keep every pitch.
-    """
-    grid = torch.zeros(vocab.MAX_INSTRUMENT, vocab.MAX_PITCH, dtype=torch.bool)
-    allowed_instruments = (
-        sorted(constraints.instruments) if constraints.instruments is not None else range(vocab.MAX_INSTRUMENT)
-    )
-    pitched = torch.zeros(vocab.MAX_PITCH, dtype=torch.bool)
-    pitched[constraints.lowest_pitch : constraints.highest_pitch + 1] = True
-    if constraints.pitch_classes is not None:
-        in_scale = torch.tensor([p % 12 in constraints.pitch_classes for p in range(vocab.MAX_PITCH)])
-        pitched &= in_scale
-    for instrument in allowed_instruments:
-        grid[instrument, :] = True if instrument == vocab.DRUMS else pitched
-    return torch.cat([grid.reshape(-1), torch.ones(1, dtype=torch.bool)])
-
-
-def instrument_cap_mask(present: set[int]) -> torch.Tensor | None:
-    """Bool [16,513] limiting notes to ``present`` instruments once the cap is reached; None below it."""
-    if len(present) < MAX_INSTRUMENTS_BESIDES_NEW:
-        return None
-    grid = torch.zeros(vocab.MAX_INSTRUMENT, vocab.MAX_PITCH, dtype=torch.bool)
-    grid[sorted(present)] = True
-    return torch.cat([grid.reshape(-1), torch.ones(1, dtype=torch.bool)])
 
 
 def instruments_in(tokens: list[int]) -> set[int]:

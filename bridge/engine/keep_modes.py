@@ -15,10 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import torch
-
 from bridge.amt import vocab
-from bridge.engine.grammar import MAX_INSTRUMENTS_BESIDES_NEW, instrument_cap_mask
+from bridge.engine.grammar import MAX_INSTRUMENTS_BESIDES_NEW
 
 CAP = "the piece already has as many instruments as the model takes (16) and theirs is not one of them"
 NO_PITCH = ("no allowed pitch was left on their onset (pitch range, scale, or more notes on one onset "
@@ -41,32 +39,6 @@ class RhythmSlot(NamedTuple):
 def blocked_by_cap(instrument: int, present: set[int]) -> bool:
     """A new instrument once 15 are present (the same rule as the note mask's cap)."""
     return instrument not in present and len(present) >= MAX_INSTRUMENTS_BESIDES_NEW
-
-
-def slot_note_mask(base: torch.Tensor, slot: RhythmSlot, present: set[int],
-                   taken: set[int]) -> torch.Tensor | str:
-    """Bool [16,513]: the notes a rhythm slot may get (never a REST), or the reason it can get none.
-
-    ``taken`` are the note values already written on this onset: a slot never
-    doubles one, so every onset of the rhythm keeps all its notes.
-    """
-    if slot.instrument is not None and blocked_by_cap(slot.instrument, present):
-        return CAP
-    allowed = base.clone()
-    allowed[-1] = False
-    if slot.instrument is not None:
-        only = torch.zeros_like(allowed)
-        first = slot.instrument * vocab.MAX_PITCH
-        only[first : first + vocab.MAX_PITCH] = True
-        allowed &= only
-    cap = instrument_cap_mask(present)
-    if cap is not None:
-        allowed &= cap.to(allowed.device)
-    if taken:
-        allowed[sorted(taken)] = False
-    if not bool(allowed.any()):
-        return NO_PITCH
-    return allowed
 
 
 def playable_chord(chord: Sequence[int], present: set[int]) -> tuple[list[int], int]:
