@@ -32,7 +32,22 @@ INDEX = HERE / "index.xml"
 FOLDER = "MIDI-LLM"  # the package category: REAPER installs into Scripts/MIDI-LLM/MIDI-LLM/
 PLACEHOLDER_OWNERS = ("OWNER", "USER", "YOUR_NAME", "example")
 RELEASE_TIME = "2026-11-25T00:00:00Z"
-LIBRARY = "midi-llm_lib.lua"
+LIBRARY = "midi-llm_lib.lua"  # loads the modules below from its own folder (see its M.MODULES)
+MODULES = (
+    "midi-llm_platform.lua",
+    "midi-llm_settings.lua",
+    "midi-llm_json.lua",
+    "midi-llm_dialogs.lua",
+    "midi-llm_instruments.lua",
+    "midi-llm_time.lua",
+    "midi-llm_items.lua",
+    "midi-llm_placement.lua",
+    "midi-llm_write.lua",
+    "midi-llm_client.lua",
+    "midi-llm_launch.lua",
+    "midi-llm_window.lua",
+    "midi-llm_request.lua",
+)
 
 ACTIONS = (
     "MIDI-LLM - Generate.lua",
@@ -67,7 +82,7 @@ def website(base: str) -> list[str]:
 
 def build(base: str) -> str:
     folder = HERE / FOLDER
-    missing = [name for name in (*ACTIONS, LIBRARY, EFFECT) if not (folder / name).is_file()]
+    missing = [name for name in (*ACTIONS, LIBRARY, *MODULES, EFFECT) if not (folder / name).is_file()]
     if missing:
         raise SystemExit(f"missing in {folder}: {', '.join(missing)}")
     versions = {header_version(folder / name) for name in ACTIONS}
@@ -88,7 +103,8 @@ def build(base: str) -> str:
     ]
     for name in ACTIONS:
         lines.append(f'        <source main="main" file="{escape(name)}">{escape(source_url(base, name))}</source>')
-    lines.append(f'        <source file="{LIBRARY}">{escape(source_url(base, LIBRARY))}</source>')
+    for name in (LIBRARY, *MODULES):
+        lines.append(f'        <source file="{escape(name)}">{escape(source_url(base, name))}</source>')
     lines += [
         "      </version>",
         "    </reapack>",

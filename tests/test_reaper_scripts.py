@@ -437,8 +437,11 @@ def check_index(index: Path, scripts: Path, base: str) -> None:
             assert name not in listed, f"{name} is listed twice"
             listed[name] = source
             assert unquote((source.text or "").strip()) == f"{base}/MIDI-LLM/{name}"
-            header = re.search(r"@version\s+(\S+)", (scripts / name).read_text())
-            if name != "midi-llm_lib.lua":
+            text = (scripts / name).read_text()
+            header = re.search(r"@version\s+(\S+)", text)
+            if name.startswith("midi-llm_"):  # the library and its modules: installed with the actions
+                assert "@noindex" in text and source.get("main") is None, name
+            else:
                 assert header and header.group(1) == version.get("name"), name
     assert set(listed) == files
     actions = {name for name, source in listed.items() if source.get("main") == "main"}
