@@ -69,6 +69,11 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "warmup": _setting(bool, True),
         "threads": _setting(int, 0, _range(0, 256)),
         "window_margin": _setting(int, 0, _range(0, 600)),
+        "backend": _setting(str, "auto", _one_of("auto", "transformers", "vllm")),
+        "vllm_url": _setting(str, None, optional=True),
+        "vllm_api_key": _setting(str, None, optional=True),
+        "vllm_gpu_memory": _setting((int, float), 0.85, _range(0.05, 1.0)),
+        "max_concurrent_jobs": _setting(int, 32, _range(1, 1024)),
     },
     "osc": {
         "host": _setting(str, "127.0.0.1"),

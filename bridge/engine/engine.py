@@ -8,11 +8,13 @@ every given note exactly as it came.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from bridge.amt import sequence, vocab
 from bridge.amt.notes import Note, note_to_event, seconds_to_ticks
@@ -52,15 +54,24 @@ def _unkept_sentence(index: int, row: RowResult, given: int, doubled: int, verb:
 
 
 class Engine:
-    """Owns one loaded model; runs one request at a time (variations are batched)."""
+    """Owns one loaded model; runs one request at a time (variations are batched), or several at once when
+    its decoder batches requests itself (``concurrent``: the vLLM backend, bridge/engine/backends/)."""
 
-    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0):
+    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0, decoder: Any = None):
         self.loaded = loaded
-        self.decoder = Decoder(loaded, window_margin=window_margin)
-        self._lock = threading.Lock()
+        self.decoder = decoder if decoder is not None else Decoder(loaded, window_margin=window_margin)
+        self.concurrent = bool(getattr(self.decoder, "concurrent", False))
+        self._lock = contextlib.nullcontext() if self.concurrent else threading.Lock()
 
     @classmethod
     def from_config(cls, model_config: dict) -> Engine:
+        from bridge.engine.backends import resolve_backend, vllm_engine
+
+        if resolve_backend(model_config) == "vllm":
+            engine = vllm_engine(cls, model_config)
+            if model_config.get("warmup", True):
+                engine.warm_up()
+            return engine
         loaded = load_model(
             model_config["id"],
             profile=model_config.get("profile", "auto"),
