@@ -61,10 +61,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from bridge.daemon.server import Daemon
 
-    def load_engine():
-        from bridge.engine.engine import Engine
-
-        return Engine.from_config(config["model"])
+    def load_engine(report):
+        return load_in_stages(config["model"], report)
 
     import asyncio
 
@@ -78,6 +76,29 @@ def run_serve(args: argparse.Namespace) -> int:
               f"Check with `midi-llm-bridge request ping --port {port}`, or pick another port with --port.",
               file=sys.stderr)
         return 2
+
+
+def load_in_stages(model: dict, report) -> object:
+    """Download (with bytes), load, warm up: each stage reported so ping/status and the DAWs can show it."""
+    from bridge.engine.download import DownloadReporter, fetch_model, needs_download
+    from bridge.progress import ProgressBar
+
+    model_id = model["id"]
+    if needs_download(model):
+        log.info("downloading %s into the Hugging Face cache", model_id)
+        report("downloading", f"downloading {model_id}")
+        bar = ProgressBar(f"downloading {model_id}")
+        fetch_model(model, DownloadReporter(model_id, lambda message, done, total: report(
+            "downloading", message, done, total), bar.show))
+        bar.close()
+    report("loading", f"loading {model_id}")
+    from bridge.engine.engine import Engine
+
+    engine = Engine.from_config({**model, "warmup": False})
+    if model.get("warmup", True):
+        report("warming_up", f"warming up {model_id}")
+        engine.warm_up()
+    return engine
 
 
 async def _serve(daemon) -> int:

@@ -17,6 +17,10 @@ class ProgressBar:
         self._started = time.monotonic()
 
     def update(self, fraction: float, notes: int) -> None:
+        self.show(fraction, f"{notes} notes")
+
+    def show(self, fraction: float, detail: str) -> None:
+        """The bar at ``fraction`` with ``detail`` (notes so far, bytes so far) after it."""
         now = time.monotonic()
         if not self.interactive or (now - self._last < 0.05 and fraction < 1.0):
             return
@@ -24,7 +28,7 @@ class ProgressBar:
         filled = int(self.width * max(0.0, min(1.0, fraction)))
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = now - self._started
-        self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}%  {notes} notes  {elapsed:5.1f}s")
+        self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:5.1f}%  {detail}  {elapsed:5.1f}s")
         self.stream.flush()
 
     def close(self) -> None:

@@ -25,12 +25,12 @@ def free_port() -> int:
 class DaemonProcess:
     """The daemon with a checkpoint directory on a free port; its log lines are kept in ``log``."""
 
-    def __init__(self, model_dir: Path, *extra: str):
+    def __init__(self, model_dir: Path | str, *extra: str, env: dict[str, str] | None = None):
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bridge", "serve", "--port", str(self.port), "--model", str(model_dir),
              "--set", "model.warmup=false", "--set", "model.device=cpu", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, cwd=ROOT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env or ENV, cwd=ROOT)
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()

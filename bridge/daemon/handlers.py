@@ -39,7 +39,8 @@ def pong(daemon: Daemon, request_id: Any) -> list[Any]:
     d = daemon.description
     return build_reply(P.PONG, id=request_id, protocol=P.PROTOCOL_VERSION, version=__version__, state=daemon.state,
                        model=d["model"][-200:], device=d["device"], waiting=len(daemon.queue),
-                       running=1 if daemon.queue.running is not None else 0, message=daemon.load_message)
+                       running=1 if daemon.queue.running is not None else 0, message=daemon.load_message,
+                       bytes_done=float(daemon.bytes_done), bytes_total=float(daemon.bytes_total))
 
 
 def on_ping(daemon: Daemon, header: Header) -> None:
@@ -54,7 +55,8 @@ def on_status(daemon: Daemon, header: Header) -> None:
         waiting=len(daemon.queue), running_id="" if running is None else str(running.request_id),
         max_notes_in=limits["max_notes_in"], max_notes_out=limits["max_notes_out"], max_bars=limits["max_bars"],
         max_variations=limits["max_variations"], queue_length=limits["queue_length"],
-        max_datagram_bytes=daemon.max_bytes, load_seconds=float(daemon.load_seconds), message=daemon.load_message))
+        max_datagram_bytes=daemon.max_bytes, load_seconds=float(daemon.load_seconds), message=daemon.load_message,
+        bytes_done=float(daemon.bytes_done), bytes_total=float(daemon.bytes_total)))
 
 
 def on_reload(daemon: Daemon, header: Header) -> None:

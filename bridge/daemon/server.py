@@ -22,11 +22,11 @@ from bridge.daemon.arrivals import Arrivals
 from bridge.daemon.jobs import JobQueue
 from bridge.daemon.results import ResultCache
 from bridge.daemon.routes import handle_datagram
-from bridge.daemon.worker import Worker
+from bridge.daemon.worker import EngineFactory, Worker
 from bridge.live.service import LiveOutput
 from bridge.protocol.errors import MODEL_ERROR, SHUTTING_DOWN
 from bridge.protocol.osc import encode_fitting
-from bridge.protocol.replies import build_reply
+from bridge.protocol.replies import LOADING_STATES, build_reply
 
 log = logging.getLogger("bridge.daemon")
 
@@ -36,13 +36,14 @@ Address = tuple[str, int]
 class Daemon:
     """Serves one engine over OSC. Use :meth:`serve` (async) or :class:`DaemonThread`.
 
-    ``state`` is ``loading``, ``ready``, ``error`` (the model could not be
-    loaded; ``load_message`` says why and what to do; ``/reload`` tries again)
-    or ``shutting_down``. It changes in the loop thread only.
+    ``state`` is one of :data:`LOADING_STATES` (``downloading`` with ``bytes_done`` of
+    ``bytes_total``, ``loading``, ``warming_up``; ``load_message`` says it in words), ``ready``,
+    ``error`` (the model could not be loaded; ``load_message`` says why and what to do;
+    ``/reload`` tries again) or ``shutting_down``. It changes in the loop thread only.
     """
 
     def __init__(self, config: Mapping[str, Mapping[str, Any]], *, engine: Any = None,
-                 engine_factory: Callable[[], Any] | None = None):
+                 engine_factory: EngineFactory | None = None):
         if engine is None and engine_factory is None:
             raise ValueError("give an engine or an engine factory")
         self.config = config
@@ -54,6 +55,7 @@ class Daemon:
         self.chunk_timeout = float(self.limits["chunk_timeout_seconds"])
         self.state = "loading"
         self.load_message = ""
+        self.bytes_done = self.bytes_total = 0
         self.load_seconds = 0.0
         self.description = {"model": config["model"]["id"], "device": config["model"]["device"],
                             "dtype": config["model"]["dtype"], "profile": config["model"]["profile"]}
@@ -114,10 +116,16 @@ class Daemon:
         except RuntimeError:  # the loop is closed
             pass
 
+    def load_progress(self, state: str, message: str, done: int, total: int) -> None:
+        """A loading stage reported by the worker's engine factory (loop thread)."""
+        if self.state in LOADING_STATES:
+            self.state, self.load_message, self.bytes_done, self.bytes_total = state, message, done, total
+
     def model_ready(self, description: dict[str, Any], seconds: float) -> None:
         self.description, self.load_seconds = description, seconds
-        if self.state == "loading":
+        if self.state in LOADING_STATES:
             self.state, self.load_message = "ready", ""
+            self.bytes_done = self.bytes_total = 0
         self.ready.set()
         self.settled.set()
 
@@ -125,6 +133,7 @@ class Daemon:
         """The load failed: stay up in state error; the jobs that waited for the model get the sentence."""
         if self.state != "shutting_down":
             self.state, self.load_message = "error", sentence
+            self.bytes_done = self.bytes_total = 0
         for job in self.queue.drain():
             self.send_error(job.reply_to, job.request_id, MODEL_ERROR, sentence)
         self.settled.set()
@@ -236,7 +245,7 @@ class DaemonThread:
     """A daemon in a background thread with its own loop (tests, benchmarks, embedding)."""
 
     def __init__(self, config: Mapping[str, Mapping[str, Any]], *, engine: Any = None,
-                 engine_factory: Callable[[], Any] | None = None):
+                 engine_factory: EngineFactory | None = None):
         self.daemon = Daemon(config, engine=engine, engine_factory=engine_factory)
         self._thread = threading.Thread(target=self._run, name="midi-llm-daemon", daemon=True)
         self._error: BaseException | None = None

@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.daemon")
 
+StageReport = Callable[..., None]
+"""``report(state, message, done=0, total=0)``: a loading stage (``downloading`` with bytes, ``loading``,
+``warming_up``) for ping/status."""
+EngineFactory = Callable[[StageReport], Any]
+
 PROGRESS_INTERVAL = 0.1
 SEND_BURST = 16
 """Datagrams sent back to back before the worker pauses a millisecond (so a client's buffer keeps up)."""
@@ -89,7 +94,7 @@ class LivePlayback:
 class Worker:
     """The model's thread; see the module docstring."""
 
-    def __init__(self, daemon: Daemon, engine: Any, engine_factory: Callable[[], Any] | None):
+    def __init__(self, daemon: Daemon, engine: Any, engine_factory: EngineFactory | None):
         self.daemon = daemon
         self.engine = engine
         self._factory = engine_factory
@@ -129,7 +134,7 @@ class Worker:
         try:
             if self.engine is None:
                 assert self._factory is not None
-                self.engine = self._factory()
+                self.engine = self._factory(self._report_stage)
                 seconds = time.perf_counter() - started
             else:
                 seconds = float(getattr(getattr(self.engine, "loaded", None), "load_seconds", 0.0))
@@ -146,6 +151,10 @@ class Worker:
                  description["profile"], description["device"], description["dtype"], daemon.host, daemon.port,
                  seconds)
         return True
+
+    def _report_stage(self, state: str, message: str, done: int = 0, total: int = 0) -> None:
+        """The factory's progress (downloading with bytes, loading, warming_up), shown by ping/status."""
+        self.daemon.call_in_loop(self.daemon.load_progress, state, message, done, total)
 
     # ----- jobs -------------------------------------------------------------------------
 

@@ -39,15 +39,22 @@ class Reply:
 
 
 ID = Field("id", "i|s", "the request's id, as the client sent it")
-STATE_MEANING = ("loading, ready, error (the model could not be loaded: message says why and what to do) or "
-                 "shutting_down")
+LOADING_STATES = ("downloading", "loading", "warming_up")
+"""The daemon's states before ``ready``, in the order a first start goes through them."""
+STATE_MEANING = ("downloading (bytes_done of bytes_total), loading, warming_up, ready, error (the model could not "
+                 "be loaded: message says why and what to do) or shutting_down")
 
 REPLIES: dict[str, Reply] = {
     P.PONG: Reply((
         ID, Field("protocol", "i"), Field("version", "s"), Field("state", "s", STATE_MEANING),
         Field("model", "s"), Field("device", "s"), Field("waiting", "i", "jobs in the queue"),
         Field("running", "i", "1 while a job runs"),
-        Field("message", "s", "with state error, the sentence the daemon logged; otherwise empty"),
+        Field("message", "s", "the state in words: with state error, the sentence the daemon logged (what "
+                              "failed, what to do); while downloading, e.g. \"downloading MODEL: 1.2 of 2.5 GB\"; "
+                              "empty when ready"),
+        Field("bytes_done", "f", "while downloading: bytes in the cache so far, as a float (2.5 GB does not fit "
+                                     "an OSC int); otherwise 0"),
+        Field("bytes_total", "f", "while downloading: bytes to fetch, as a float (0 while unknown); otherwise 0"),
     )),
     P.INFO: Reply((
         ID, Field("protocol", "i"), Field("version", "s"), Field("state", "s", STATE_MEANING),
@@ -55,7 +62,8 @@ REPLIES: dict[str, Reply] = {
         Field("waiting", "i"), Field("running_id", "s", 'the running job\'s id as text, "" when idle'),
         Field("max_notes_in", "i"), Field("max_notes_out", "i"), Field("max_bars", "i"),
         Field("max_variations", "i"), Field("queue_length", "i"), Field("max_datagram_bytes", "i"),
-        Field("load_seconds", "f"), Field("message", "s", "as in pong"),
+        Field("load_seconds", "f"), Field("message", "s", "as in pong"), Field("bytes_done", "f", "as in pong"),
+        Field("bytes_total", "f", "as in pong"),
     )),
     P.ACCEPTED: Reply((ID, Field("position", "i", "jobs ahead of it, the running one included: 0 when the model "
                                                   "starts on it at once, 1 when it runs right after the running "

@@ -1,0 +1,73 @@
+"""A first start as the user sees it: the download's bytes, then loading, warming up, ready.
+
+The model comes from a fake hub on loopback (``HF_ENDPOINT``) into an empty cache, so the real
+download path runs; the states are read with ping, as the DAW clients read them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bridge.client import Client, DaemonError
+from tests.daemon_process import ENV, DaemonProcess
+from tests.fake_hub import FakeHub
+
+REPO = "someone/tiny-amt"
+
+
+def watch_states(port: int, timeout: float = 120.0) -> list[dict]:
+    """Every distinct (state, message) that ping reports until the daemon is ready or failed."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    with Client(port) as client:
+        while time.monotonic() < deadline:
+            try:
+                answer = client.ping(timeout=0.5)
+            except DaemonError:
+                time.sleep(0.02)
+                continue
+            if not seen or (seen[-1]["state"], seen[-1]["message"]) != (answer["state"], answer["message"]):
+                seen.append(answer)
+            if answer["state"] in ("ready", "error"):
+                return seen
+            time.sleep(0.02)
+    raise AssertionError(f"the daemon never got ready; states seen: {seen}")
+
+
+def test_first_start_reports_download_bytes_then_loading_warming_up_ready(tmp_path, tiny_amt_dir):
+    with FakeHub(REPO, tiny_amt_dir, piece_bytes=128 * 1024, pause=0.03) as hub:
+        env = {key: value for key, value in ENV.items() if key != "HF_HUB_OFFLINE"}
+        env.update(HF_ENDPOINT=hub.url, HF_HUB_CACHE=str(tmp_path / "cache"), HF_HOME=str(tmp_path / "home"))
+        daemon = DaemonProcess(REPO, "--set", "model.warmup=true", env=env)
+        try:
+            states = watch_states(daemon.port)
+            daemon.wait_for("ready:")
+        finally:
+            daemon.stop()
+    order = []
+    for answer in states:
+        if not order or order[-1] != answer["state"]:
+            order.append(answer["state"])
+    if order[:2] == ["loading", "downloading"]:  # the state before the first stage is reported
+        order = order[1:]
+    assert order[-1] == "ready", states
+    assert order.index("downloading") < order.index("loading") < order.index("warming_up") < order.index("ready")
+    downloading = [answer for answer in states if answer["state"] == "downloading" and answer["bytes_total"]]
+    assert downloading, states
+    last = downloading[-1]
+    assert 0 < last["bytes_done"] <= last["bytes_total"]
+    assert last["message"].startswith(f"downloading {REPO}: ") and last["message"].endswith(" MB")
+    assert states[-1]["message"] == "" and states[-1]["bytes_done"] == 0
+    logged = [line for line in daemon.log if "downloading" in line and "%)" in line]
+    assert logged and logged[-1].endswith("(100%)"), daemon.log
+    assert any(request.startswith("GET /" + REPO + "/resolve/") for request in hub.requests)
+
+
+def test_a_local_model_never_reports_downloading(tiny_amt_dir):
+    daemon = DaemonProcess(tiny_amt_dir)
+    try:
+        states = watch_states(daemon.port)
+    finally:
+        daemon.stop()
+    assert "downloading" not in [answer["state"] for answer in states]
+    assert states[-1]["state"] == "ready"
