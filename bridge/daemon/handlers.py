@@ -39,7 +39,7 @@ def pong(daemon: Daemon, request_id: Any) -> list[Any]:
     d = daemon.description
     return build_reply(P.PONG, id=request_id, protocol=P.PROTOCOL_VERSION, version=__version__, state=daemon.state,
                        model=d["model"][-200:], device=d["device"], waiting=len(daemon.queue),
-                       running=1 if daemon.queue.running is not None else 0, message=daemon.load_message,
+                       running=len(daemon.queue.running_jobs()), message=daemon.load_message,
                        bytes_done=float(daemon.bytes_done), bytes_total=float(daemon.bytes_total))
 
 
@@ -128,9 +128,7 @@ def on_cancel(daemon: Daemon, header: Header) -> None:
     host, target = header.reply_to[0], header.body[0]
     if target == "*":
         keys = [j.key for j in daemon.queue.waiting() if j.key[0] == host]
-        running = daemon.queue.running
-        if running is not None and running.key[0] == host:
-            keys.append(running.key)
+        keys += [job.key for job in daemon.queue.running_jobs() if job.key[0] == host]
         keys += daemon.arrivals.keys_of(host)
     else:
         target, target_key = parse_request_id(target)

@@ -23,27 +23,43 @@ class Job:
 
 
 class JobQueue:
-    """Jobs waiting behind the running one, first in first out; thread safe."""
+    """Jobs waiting behind the running ones, first in first out; thread safe.
+
+    ``slots`` jobs run at once: 1 for the transformers backend; with a backend
+    that batches jobs itself (vLLM) the worker raises it and the queue is the
+    admission control in front of the engine.
+    """
 
     def __init__(self, capacity: int):
         self.capacity = capacity
+        self.slots = 1
         self._waiting: deque[Job] = deque()
         self._condition = threading.Condition()
         self._closed = False
-        self.running: Job | None = None
+        self._running: list[Job] = []
+
+    @property
+    def running(self) -> Job | None:
+        """The running job that started first (None when none runs)."""
+        with self._condition:
+            return self._running[0] if self._running else None
+
+    def running_jobs(self) -> list[Job]:
+        with self._condition:
+            return list(self._running)
 
     def put(self, job: Job) -> int:
         """Queue ``job``; returns how many jobs are ahead of it, the running one included.
 
         0: the model is free and starts on it at once; 1: it runs right after the
-        running job (see bridge/protocol/replies.py, ``accepted``).
+        running job, or the next job to end (see bridge/protocol/replies.py, ``accepted``).
         """
         with self._condition:
             if len(self._waiting) >= self.capacity:
                 raise ProtocolError(QUEUE_FULL, f"{len(self._waiting)} requests are already waiting (the most this "
                                                 f"daemon queues, limits.queue_length); try again when one is done")
             self._waiting.append(job)
-            ahead = len(self._waiting) - 1 + (1 if self.running is not None else 0)
+            ahead = max(0, len(self._waiting) - 1 + len(self._running) - (self.slots - 1))
             self._condition.notify()
             return ahead
 
@@ -56,14 +72,14 @@ class JobQueue:
                 return None
             job = self._waiting.popleft()
             job.state = "running"
-            self.running = job
+            self._running.append(job)
             return job
 
     def finished(self, job: Job) -> None:
         with self._condition:
             job.state = "finished"
-            if self.running is job:
-                self.running = None
+            if job in self._running:
+                self._running.remove(job)
 
     def remove(self, key: tuple[str, str]) -> Job | None:
         """Take a waiting job out of the queue (None when no waiting job has that key)."""
@@ -77,8 +93,9 @@ class JobQueue:
 
     def find(self, key: tuple[str, str]) -> Job | None:
         with self._condition:
-            if self.running is not None and self.running.key == key:
-                return self.running
+            for job in self._running:
+                if job.key == key:
+                    return job
             return next((j for j in self._waiting if j.key == key), None)
 
     def waiting(self) -> list[Job]:

@@ -158,8 +158,7 @@ class Daemon:
                 self.send_error(pending.reply_to, pending.request_id, SHUTTING_DOWN, message)
         for job in self.queue.close():
             self.send_error(job.reply_to, job.request_id, SHUTTING_DOWN, message)
-        running = self.queue.running
-        if running is not None:
+        for running in self.queue.running_jobs():
             running.cancel.set()  # the worker replies shutting_down when the engine stops
         self.worker.stop()
         self.live.close()  # every sounding note ends; All Notes Off on the channels used

@@ -1,4 +1,5 @@
-"""The worker thread: loads the model (again, when asked after a failure), then runs jobs one at a time.
+"""The worker thread: loads the model (again, when asked after a failure), then runs jobs one at a time
+(several at once, each on a thread of its own, when the engine batches jobs itself: the vLLM backend).
 
 Only this thread touches the engine. It never sends on the socket itself: each
 datagram is handed to the network loop (``send_threadsafe``), and whatever
@@ -126,6 +127,11 @@ class Worker:
             self._retry.clear()
             if self._stopping:
                 return
+        if getattr(self.engine, "concurrent", False):  # the backend batches jobs itself (vLLM): run several
+            slots = int(self.daemon.config["model"].get("max_concurrent_jobs", 1))
+            self.daemon.queue.slots = slots
+            for i in range(1, slots):
+                threading.Thread(target=self._serve, name=f"midi-llm-worker-{i}", daemon=True).start()
         self._serve()
 
     def _load(self) -> bool:
