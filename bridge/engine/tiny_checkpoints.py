@@ -98,11 +98,13 @@ def _shape_for_dense_music(model, head, final_norm_is_layernorm: bool, embedding
 
 
 def build_tiny_midi_llm(directory: str | Path, *, hidden_size: int = 32, layers: int = 2, seed: int = 0,
-                        dense_music: bool = False) -> Path:
+                        dense_music: bool = False, heads: int = 4, positions: int = 2048) -> Path:
     """Save a tiny LlamaForCausalLM with MIDI-LLM's 183,286-id vocabulary and a tokenizer.
 
     ``dense_music`` shapes the weights so that it writes many short notes (see
-    :func:`_shape_for_dense_music`); otherwise the weights are random.
+    :func:`_shape_for_dense_music`); otherwise the weights are random. vLLM's CPU
+    attention needs ``hidden_size / heads`` of 64 or more; ``positions`` below
+    2,048 gives a shorter context (windows fill sooner).
     """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -115,9 +117,9 @@ def build_tiny_midi_llm(directory: str | Path, *, hidden_size: int = 32, layers:
         hidden_size=hidden_size,
         intermediate_size=hidden_size * 2,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),
+        max_position_embeddings=positions,
         tie_word_embeddings=False,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,

@@ -23,7 +23,8 @@ class LocalVllm:
     """An AsyncLLM engine serving one checkpoint; see the module docstring."""
 
     def __init__(self, source: str, *, context_tokens: int, dtype: str = "auto", gpu_memory: float = 0.85,
-                 revision: str | None = None, cache_dir: str | None = None, max_sequences: int = 256):
+                 revision: str | None = None, cache_dir: str | None = None, max_sequences: int = 256,
+                 quantization: str | None = None):
         from vllm.engine.arg_utils import AsyncEngineArgs
 
         from bridge.engine.backends.vllm_processor import MidiLlmLogitsProcessor
@@ -34,7 +35,7 @@ class LocalVllm:
         arguments = AsyncEngineArgs(
             model=source, revision=revision, download_dir=cache_dir, dtype=dtype, max_model_len=context_tokens,
             skip_tokenizer_init=True, enable_prefix_caching=True, gpu_memory_utilization=gpu_memory,
-            max_num_seqs=max_sequences, logits_processors=[MidiLlmLogitsProcessor],
+            max_num_seqs=max_sequences, logits_processors=[MidiLlmLogitsProcessor], quantization=quantization,
         )
         self.engine = self._call(self._create(arguments))
         self.description = f"vllm in-process ({source})"
@@ -90,4 +91,11 @@ class LocalVllm:
                 asyncio.run_coroutine_threadsafe(self.engine.abort(request_id), self._loop).result(timeout=30)
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self.engine.shutdown)
+        """Stop the engine (its core process too) and the loop."""
+
+        async def shutdown() -> None:
+            self.engine.shutdown()
+
+        self._call(shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
