@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ACTIONS = ("ping", "status", "generate", "continue", "infill", "accompany", "cancel", "transport")
+ACTIONS = ("ping", "status", "reload", "generate", "continue", "infill", "accompany", "cancel", "transport")
 EXIT_DAEMON_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RUNNING, EXIT_TIMEOUT = 1, 2, 3, 4
 
 
@@ -300,14 +300,15 @@ def run_request(args: argparse.Namespace) -> int:
     document: dict[str, Any] = {}
     try:
         with Client(port, args.host, secret=args.secret) as client:
-            if args.action in ("ping", "status"):
-                info = client.ping() if args.action == "ping" else client.status()
+            if args.action in ("ping", "status", "reload"):
+                # reload: a daemon whose model could not be loaded loads it again (its pong says loading).
+                info = {"ping": client.ping, "status": client.status, "reload": client.reload}[args.action]()
                 info.pop("id", None)
                 document = {"status": "ok", **info}
                 if args.json_out:
                     _write_json(args.json_out, document)
                 else:
-                    if args.action == "ping":
+                    if args.action in ("ping", "reload"):
                         print(f"daemon on {client.where}: {info['state']}, protocol {info['protocol']}, model "
                               f"{info['model']} on {info['device']}, {info['waiting']} waiting"
                               f"{', one running' if info['running'] else ''}")

@@ -47,6 +47,8 @@ MODULES = (
     "midi-llm_launch.lua",
     "midi-llm_window.lua",
     "midi-llm_request.lua",
+    "midi-llm_daemon.lua",
+    "midi-llm_daemon_wait.lua",
 )
 
 ACTIONS = (
@@ -56,6 +58,7 @@ ACTIONS = (
     "MIDI-LLM - Accompany selected item.lua",
     "MIDI-LLM - Variations as takes.lua",
     "MIDI-LLM - Settings.lua",
+    "MIDI-LLM - Start daemon.lua",
 )
 EFFECT = "MIDI-LLM track options.jsfx"
 
@@ -98,7 +101,7 @@ def build(base: str) -> str:
         'variations from text (midi-llm-bridge)">',
         *website(base),
         f'      <version name="{scripts_version}" author="midi-llm-bridge" time="{RELEASE_TIME}">',
-        "        <changelog><![CDATA[Generate, Continue, Infill, Accompany, Variations as takes, Settings.]]>"
+        "        <changelog><![CDATA[Generate, Continue, Infill, Accompany, Variations as takes, Settings, Start daemon.]]>"
         "</changelog>",
     ]
     for name in ACTIONS:

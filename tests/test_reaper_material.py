@@ -63,7 +63,8 @@ def run(tmp_path: Path, script: str, scenario: dict) -> dict:
 
 
 def settings(port: int, **extra: str) -> dict:
-    values = {"port": str(port), "client": str(CLIENT), "seed": "7", "max_notes": "12", "keep_files": "1"}
+    values = {"port": str(port), "client": str(CLIENT), "seed": "7", "max_notes": "12", "keep_files": "1",
+              "autostart": "0"}
     values.update(extra)
     return {"MIDI-LLM": values}
 
@@ -178,7 +179,7 @@ def wait_for_result(tmp_path: Path, timeout: float = 120.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in tmp_path.glob("midi-llm-*-out.json"):
-            if "cancel" not in path.name:
+            if not any(word in path.name for word in ("cancel", "-ping", "-reload")):  # the request's own
                 try:
                     return json.loads(path.read_text())
                 except ValueError:
@@ -189,9 +190,10 @@ def wait_for_result(tmp_path: Path, timeout: float = 120.0) -> dict:
 
 @slow
 def test_stopping_the_script_before_the_first_poll_cancels_the_request(daemon, tmp_path):
+    """REAPER stops the script right after it started the request's client (after the ping), before any poll."""
     item = {"qn": 0, "length_qn": 4, "takes": [{"name": "Take 1", "notes": [note(0, 100, 60)]}]}
     scenario = one_item_project(daemon.port, tempo=[{"qn": 0, "bpm": 120}], item=item,
-                                extstate=settings(daemon.port, max_notes=""), stop_after_rounds=0,
+                                extstate=settings(daemon.port, max_notes=""), stop_after_exec=2,
                                 inputs=[{"ok": True, "values": "a long piece|64"}])
     result = run(tmp_path, GENERATE, scenario)
     assert result["undo"] == [] and len(result["tracks"][0]["items"]) == 1
@@ -259,10 +261,13 @@ def scenario_for(rng: random.Random, port: int, outcome: str) -> tuple[str, dict
     values: dict = {}
     if outcome == "bad input":
         values["grid"] = "1/7Q"  # the client refuses it: exit 2, a message
-    if outcome == "cancel":
-        extra["getchar"] = [{"after": 1, "value": 27}]
+    if outcome == "cancel":  # while the daemon is asked, or once the request runs
+        extra["getchar"] = [{"after": 1, "value": 27, "from_exec": rng.choice([0, 2])}]
     if outcome == "stopped":
-        extra["stop_after_rounds"] = rng.choice([0, 1, 3])
+        if rng.random() < 0.5:
+            extra["stop_after_rounds"] = rng.choice([0, 1, 3])
+        else:
+            extra["stop_after_exec"] = 2  # right after the request's client started
     start = item["qn"] + rng.choice([0, 1, 2.5, 4])
     selection = (start, start + rng.choice([1, 2, 4]))
     answers = {INFILL: "", CONTINUE: "|1", VARIATIONS: "|2", ACCOMPANY: "|", GENERATE: "|1"}[action]

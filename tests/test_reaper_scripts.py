@@ -25,7 +25,9 @@ import pytest
 from tests.daemon_process import DaemonProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "reaper_scripts" / "MIDI-LLM"
+# MIDI_LLM_REAPER_SCRIPTS=DIR: the same tests against another copy of the scripts (how a test was shown to
+# fail on the code before a fix).
+SCRIPTS = Path(os.environ.get("MIDI_LLM_REAPER_SCRIPTS") or ROOT / "reaper_scripts" / "MIDI-LLM")
 DRIVER = ROOT / "tests" / "reaper" / "run.lua"
 UNIT = ROOT / "tests" / "reaper" / "unit.lua"
 LUA = shutil.which("lua5.4")
@@ -96,7 +98,8 @@ def item_notes() -> list[dict]:
 
 def project(port: int, *, inputs: list | None = None, selection: tuple[float, float] | None = SELECTION,
             track_name: str = "Piano", fx: list | None = None, settings: dict | None = None, **extra) -> dict:
-    extstate = {"port": str(port), "client": str(CLIENT), "seed": "7", "max_notes": "12", "keep_files": "1"}
+    extstate = {"port": str(port), "client": str(CLIENT), "seed": "7", "max_notes": "12", "keep_files": "1",
+                "autostart": "0"}  # tests that start a daemon say so (tests/test_reaper_daemon.py)
     extstate.update(settings or {})
     scenario = {
         "tempo": [{"qn": 0, "bpm": 120, "num": 4, "den": 4}, {"qn": CHANGE_QN, "bpm": 90}],
@@ -117,14 +120,14 @@ def project(port: int, *, inputs: list | None = None, selection: tuple[float, fl
     return scenario
 
 
-def run(tmp_path: Path, script: str, scenario: dict) -> dict:
+def run(tmp_path: Path, script: str, scenario: dict, timeout: float = 90) -> dict:
     """Run one script in the fake REAPER; the dumped project, checked for Lua errors and API misuse."""
     lua = need_lua()
     scenario_path, out = tmp_path / "scenario.json", tmp_path / "project.json"
     scenario_path.write_text(json.dumps(scenario))
     env = dict(ENV, TMPDIR=str(tmp_path))  # the scripts' request and result files land here
     done = subprocess.run([lua, str(DRIVER), str(scenario_path), str(SCRIPTS / script), str(out)],
-                          capture_output=True, text=True, timeout=90, env=env)
+                          capture_output=True, text=True, timeout=timeout, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())
     assert result["errors"] == [], result["errors"]
@@ -381,7 +384,8 @@ def test_the_client_is_found_next_to_the_scripts_by_default(daemon, tmp_path):
 @slow
 def test_cancel_from_the_progress_window(daemon, tmp_path):
     scenario = project(daemon.port, selection=None, inputs=[{"ok": True, "values": "a long piece|8"}],
-                       settings={"max_notes": ""}, getchar=[{"after": 4, "value": 27}])  # Esc
+                       settings={"max_notes": ""},
+                       getchar=[{"after": 4, "value": 27, "from_exec": 2}])  # Esc, once the request (after the ping) runs
     result = run(tmp_path, GENERATE, scenario)
     assert result["messages"] == []
     assert "cancelled" in result["console"]

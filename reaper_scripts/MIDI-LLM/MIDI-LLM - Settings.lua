@@ -3,9 +3,10 @@
 -- @author midi-llm-bridge
 -- @about
 --   Daemon port, client path, model options and defaults of the MIDI-LLM
---   actions (kept in REAPER's ExtState), then checks that the client and the
---   daemon answer. Per-track options live in the "MIDI-LLM track options"
---   JSFX, or in the track name ("Bass [33]", "Drums").
+--   actions (kept in REAPER's ExtState), whether the actions start the daemon
+--   when none answers (and with which options), then checks that the client
+--   and the daemon answer (starting it when that is on). Per-track options live
+--   in the "MIDI-LLM track options" JSFX, or in the track name ("Bass [33]").
 local dir = (debug.getinfo(1, "S").source:match("^@?(.*[/\\])")) or ""
 local L = dofile(dir .. "midi-llm_lib.lua")
 
@@ -28,6 +29,12 @@ local FIELDS = {
   { "Keep temporary files (1/0)", "keep_files", "flag" },
 }
 
+-- A second form (GetUserInputs forms are kept to 16 fields): the daemon the actions start.
+local DAEMON_FIELDS = {
+  { "Start the daemon automatically (1/0)", "autostart", "flag" },
+  { "Daemon options (e.g. --model DIR)", "daemon_options", "options" },
+}
+
 local function current(key)
   if key == "address" then
     local host = L.get("host")
@@ -43,6 +50,7 @@ local function check(kind, value)
   if kind == "integer" then return n ~= nil and n == math.floor(n) and n >= 0 end
   if kind == "count" then return n ~= nil and n == math.floor(n) and n >= 1 end
   if kind == "flag" then return value == "0" or value == "1" end
+  if kind == "options" then return L.split_options(value) ~= nil end
   return true
 end
 
@@ -51,6 +59,10 @@ local function main()
   for i, field in ipairs(FIELDS) do fields[i] = { field[1], current(field[2]) } end
   local answers = L.ask("MIDI-LLM: Settings", fields)
   if not answers then return end
+  local daemon_fields = {}
+  for i, field in ipairs(DAEMON_FIELDS) do daemon_fields[i] = { field[1], current(field[2]) } end
+  local daemon_answers = L.ask("MIDI-LLM: Settings (daemon)", daemon_fields)
+  if not daemon_answers then return end
   local problems = {}
   local address = answers[1]
   local host, port = address:match("^%[?([^%]]-)%]?:(%d+)$")
@@ -62,6 +74,12 @@ local function main()
     local field = FIELDS[i]
     if not check(field[3], answers[i]) then
       problems[#problems + 1] = field[1]:gsub("^%*", "") .. ": \"" .. answers[i] .. "\" is not valid."
+    end
+  end
+  for i, field in ipairs(DAEMON_FIELDS) do
+    if not check(field[3], daemon_answers[i]) then
+      problems[#problems + 1] = field[1] .. ": \"" .. daemon_answers[i] .. "\" is not valid" ..
+        (field[3] == "options" and " (a quote is not closed)." or ".")
     end
   end
   if #problems > 0 then
@@ -76,12 +94,13 @@ local function main()
     end
     L.set(FIELDS[i][2], value)
   end
+  for i, field in ipairs(DAEMON_FIELDS) do L.set(field[2], daemon_answers[i]) end
 
   local client, candidates, explicit = L.find_client()
   if not client then
     return L.message("Settings saved.\n\n" .. L.client_not_found_message(candidates, explicit))
   end
-  L.request({ action = "ping", title = "Settings", on_done = function(document)
+  L.when_daemon_ready({ title = "Settings", client = client, on_ready = function(document)
     L.message(string.format("Settings saved.\n\nClient: %s\nDaemon on %s:%s: %s, model %s on %s, protocol %s.",
                             client, L.get("host"), L.get("port"), tostring(document.state), tostring(document.model),
                             tostring(document.device), tostring(document.protocol)))

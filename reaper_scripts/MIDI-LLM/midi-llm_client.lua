@@ -101,10 +101,17 @@ function M.instrument_flags(flags, options, notes)
   return flags
 end
 
+-- A request id no other request has: seeded once per script with the time and this Lua state's own
+-- memory address (two REAPERs started in the same second differ there), and counted within the script.
+local ids_made = 0
 function M.new_id()
-  local fraction = math.floor(((r.time_precise and r.time_precise() or os.clock()) % 1) * 1e6)
-  math.randomseed(os.time() + fraction)
-  return string.format("reaper-%d-%06d", os.time(), math.random(0, 999999))
+  if ids_made == 0 then
+    local fraction = math.floor(((r.time_precise and r.time_precise() or os.clock()) % 1) * 1e6)
+    local address = tonumber(tostring({}):match("0x(%x+)") or tostring({}):match("(%x+)$") or "0", 16) or 0
+    math.randomseed(os.time(), (fraction + address) % 2147483647)
+  end
+  ids_made = ids_made + 1
+  return string.format("reaper-%d-%06d-%d", os.time(), math.random(0, 999999), ids_made)
 end
 
 -- --port (and --host when not the default) of the daemon the settings name.
@@ -120,11 +127,18 @@ function M.daemon_flags(args)
   return args
 end
 
+-- Why nothing was sent: no daemon answers, and the scripts do not start one (it is off in the settings, or
+-- the daemon is on another computer).
 function M.not_running_message(detail)
-  local port = M.get("port")
-  return "The MIDI-LLM daemon is not running (daemon not running on " .. M.get("host") .. ":" .. port .. ").\n\n" ..
-    (detail and detail ~= "" and ("The client said: " .. detail .. "\n\n") or "") ..
-    "Start it in a terminal, in the midi-llm-bridge folder:\n    make run\n" ..
+  local port, host = M.get("port"), M.get("host")
+  local head = "The MIDI-LLM daemon is not running (daemon not running on " .. host .. ":" .. port .. ").\n\n" ..
+    (detail and detail ~= "" and ("The client said: " .. detail .. "\n\n") or "")
+  if not M.is_local_host(host) then
+    return head .. "It runs on another computer (" .. host .. "): start it there (make run, or midi-llm-bridge " ..
+      "serve --host ... --port " .. port .. "), then run the action again. The address is set in \"MIDI-LLM - Settings\"."
+  end
+  return head .. "Start it with the action \"MIDI-LLM - Start daemon\", or turn on \"Start the daemon " ..
+    "automatically\" in \"MIDI-LLM - Settings\"; or in a terminal, in the midi-llm-bridge folder:\n    make run\n" ..
     "(or: midi-llm-bridge serve --port " .. port .. "), wait for its \"ready\" line, then run the action again.\n" ..
     "The port the scripts use is set in \"MIDI-LLM - Settings\"."
 end

@@ -10,8 +10,9 @@ local r = reaper
 
 M.TITLE = "MIDI-LLM"
 
+-- A message box; returns the button pressed (1 OK, 2 Cancel, 4 Retry... as ShowMessageBox).
 function M.message(text, kind)
-  r.ShowMessageBox(text, M.TITLE, kind or 0)
+  return r.ShowMessageBox(text, M.TITLE, kind or 0)
 end
 
 function M.console(text)

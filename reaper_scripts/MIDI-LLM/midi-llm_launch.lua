@@ -21,6 +21,14 @@ M.STARTUP_SECONDS = 30        -- no line from the client after this long: it did
 -- files.wait_for (optional): a file to wait for before the command runs (up to
 -- M.STARTUP_SECONDS, or until files.wait_done exists): a cancel waits until the
 -- request it cancels has been sent, also when REAPER stopped the script first.
+--
+-- files.pid and files.detach (optional, for the daemon; macOS and Linux): the
+-- command's process id goes to files.pid, and files.detach is a second script
+-- that starts the first one outside REAPER: in a subshell that exits at once
+-- (so the process is adopted by init and never waits as a zombie of REAPER),
+-- under nohup (no hangup when a terminal or REAPER goes), in a session of its
+-- own where setsid exists (Linux; macOS has none). On Windows a process started
+-- by ExecProcess already outlives REAPER and no zombie exists.
 function M.launch(args, files, secret)
   local lines = {}
   local quoted = {}
@@ -60,11 +68,31 @@ function M.launch(args, files, secret)
       lines[#lines + 1] = "while [ ! -s " .. M.quote(files.wait_for) .. " ] && [ ! -f " .. M.quote(files.wait_done) ..
         " ] && [ $waited -lt " .. (M.STARTUP_SECONDS * 10) .. " ]; do sleep 0.1; waited=$((waited + 1)); done"
     end
-    lines[#lines + 1] = command .. " >" .. M.quote(files.stdout) .. " 2>" .. M.quote(files.stderr) .. " </dev/null"
+    local redirections = " >" .. M.quote(files.stdout) .. " 2>" .. M.quote(files.stderr) .. " </dev/null"
+    if files.pid then
+      lines[#lines + 1] = command .. redirections .. " &"
+      lines[#lines + 1] = "echo $! >" .. M.quote(files.pid)
+      lines[#lines + 1] = "wait $!"
+    else
+      lines[#lines + 1] = command .. redirections
+    end
     lines[#lines + 1] = "echo $? >" .. M.quote(files.exit .. ".tmp")
     lines[#lines + 1] = "mv -f " .. M.quote(files.exit .. ".tmp") .. " " .. M.quote(files.exit)
     M.write_file(files.script, table.concat(lines, "\n") .. "\n")
-    launcher = '/bin/sh "' .. files.script:gsub('(["\\$`])', "\\%1") .. '"'
+    local started = files.script
+    if files.detach then
+      local run = "/bin/sh " .. M.quote(files.script) .. " >/dev/null 2>&1 </dev/null &"
+      M.write_file(files.detach, table.concat({
+        "#!/bin/sh",
+        "if command -v setsid >/dev/null 2>&1; then",
+        "  (nohup setsid " .. run .. ")",
+        "else",
+        "  (nohup " .. run .. ")",
+        "fi",
+      }, "\n") .. "\n")
+      started = files.detach
+    end
+    launcher = '/bin/sh "' .. started:gsub('(["\\$`])', "\\%1") .. '"'
   end
   r.ExecProcess(launcher, -2)
   return launcher

@@ -34,7 +34,7 @@ M.script_dir = (debug.getinfo(1, "S").source:match("^@?(.*[/\\])")) or ""
 
 M.MODULES = {
   "platform", "settings", "json", "dialogs", "instruments", "time", "items", "placement", "write",
-  "client", "launch", "window", "request",
+  "client", "launch", "window", "request", "daemon", "daemon_wait",
 }
 
 for _, name in ipairs(M.MODULES) do

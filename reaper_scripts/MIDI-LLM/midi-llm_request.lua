@@ -155,15 +155,8 @@ end
 
 M.current = nil
 
--- Run one request in the background. spec = {action, title, flags = {...},
--- input = table (written as --in JSON) or nil, on_done = function(document, job)}.
--- Returns the job, or nil when it could not start (a message was shown).
-function M.request(spec)
-  local client, candidates, explicit = M.find_client()
-  if not client then
-    M.message(M.client_not_found_message(candidates, explicit))
-    return nil
-  end
+-- Send the request now (the daemon is ready), in the waiter's window when it has one.
+local function send(spec, client, waiter)
   local id = M.new_id()
   local files = M.job_files(id)
   local timeout = M.get_number("timeout") or 600
@@ -173,6 +166,7 @@ function M.request(spec)
   if spec.input then
     local ok, err = M.write_file(files.input, M.json_encode(spec.input))
     if not ok then
+      M.window_close(waiter)
       M.message("Could not write the request file " .. files.input .. ": " .. tostring(err))
       return nil
     end
@@ -185,7 +179,7 @@ function M.request(spec)
                 next_check = 0, timeout = timeout, args = args }
   job.launcher = M.launch(args, files, M.get("secret"))
   M.current = job
-  M.window_open(job)
+  job.window, waiter.window = waiter.window, false  -- the same window goes on
   -- REAPER may stop the script at any moment (the user's "terminate", closing the project), even before the
   -- first poll: a job that has not finished is cancelled in the daemon whatever this script has seen of it.
   r.atexit(function()
@@ -196,4 +190,18 @@ function M.request(spec)
   end)
   r.defer(function() poll(job) end)
   return job
+end
+
+-- Run one request in the background, once the daemon is ready (started if need be: see
+-- M.when_daemon_ready). spec = {action, title, flags = {...}, input = table (written as --in JSON)
+-- or nil, on_done = function(document, job)}. Returns the waiter, or nil when the client was
+-- not found (a message was shown).
+function M.request(spec)
+  local client, candidates, explicit = M.find_client()
+  if not client then
+    M.message(M.client_not_found_message(candidates, explicit))
+    return nil
+  end
+  return M.when_daemon_ready({ title = spec.title or spec.action, client = client, keep_window = true,
+                               on_ready = function(_, waiter) send(spec, client, waiter) end })
 end

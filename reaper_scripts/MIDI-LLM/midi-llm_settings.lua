@@ -29,6 +29,8 @@ M.DEFAULTS = {
   keep_instruments = "1",      -- 1: on tracks without an instrument, new notes use the item's instruments
   window = "1",                -- 1: progress window with Cancel; 0: console messages only
   keep_files = "0",            -- 1: leave the request/result files in the temp folder
+  autostart = "1",             -- 1: start the daemon when none answers on the port
+  daemon_options = "",         -- more arguments for `midi-llm-bridge serve`, e.g. --model DIR
 }
 
 function M.get(key)

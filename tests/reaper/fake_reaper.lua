@@ -2,10 +2,14 @@
 A scripted fake of the REAPER API, enough to run the MIDI-LLM ReaScripts under
 a plain lua5.4: a project (tempo map with changes, tracks, items, takes, MIDI
 notes at 960 PPQ, time selection, edit cursor), ExtState, dialogs answered from
-a script, message boxes and console recorded, reaper.defer callbacks run in a
-loop with real sleeps, ExecProcess really running its command (in the
-background for -1/-2, as REAPER does), undo blocks recorded, and the MIDI_* and
-TimeMap functions computed with the real tempo math.
+a script, message boxes answered from a script (the button REAPER returns,
+optionally after a shell command: the user fixing something before Retry) and
+recorded with the console, reaper.defer callbacks run in a loop with real
+sleeps, ExecProcess really running its command (in the background for -1/-2,
+as REAPER does: in the script's own process group and session), undo blocks
+recorded, and the MIDI_* and TimeMap functions computed with the real tempo
+math. REAPER may stop a script at any moment: after N rounds of deferred calls
+(stop_after_rounds) or right after its Nth process started (stop_after_exec).
 
 Usage (see run.lua): FAKE = dofile("fake_reaper.lua"); FAKE.load(scenario);
 dofile(script); FAKE.run_deferred(); FAKE.dump().
@@ -34,7 +38,8 @@ local F = {
   atexit_fns = {},
   rounds = 0,
   getchar_script = {},
-  gfx_log = { inits = 0, quits = 0, strings = {}, getchar_calls = 0 },
+  gfx_log = { inits = 0, quits = 0, strings = {}, seen = {}, getchar_calls = 0 },
+  message_answers = {},
   commands = {},
   os_name = "Other",
   resource_path = os.getenv("TMPDIR") or "/tmp",
@@ -272,8 +277,10 @@ function F.load(scenario)
   F.extstate = scenario.extstate or {}
   F.inputs = scenario.inputs or {}
   F.getchar_script = scenario.getchar or {}
+  F.message_answers = scenario.message_answers or {}
   F.max_seconds = scenario.max_seconds or 60
   F.stop_after_rounds = scenario.stop_after_rounds
+  F.stop_after_exec = scenario.stop_after_exec
 end
 
 ---------------------------------------------------------------------------
@@ -315,9 +322,26 @@ end
 function R.APIExists(name) return R[name] ~= nil end
 
 -- Messages, console, dialogs
+-- The buttons of each message box type, as ShowMessageBox returns them (1 OK, 2 Cancel, 3 Abort, 4 Retry,
+-- 5 Ignore, 6 Yes, 7 No); the last one is what an unscripted dialog answers (the safe choice).
+local MESSAGE_BUTTONS = { [0] = { 1 }, [1] = { 1, 2 }, [2] = { 3, 4, 5 }, [3] = { 6, 7, 2 }, [4] = { 6, 7 },
+                          [5] = { 4, 2 } }
 function R.ShowMessageBox(msg, title, kind)
-  F.messages[#F.messages + 1] = { msg = msg, title = title, type = kind }
-  return 1
+  kind = kind or 0
+  local buttons = MESSAGE_BUTTONS[kind]
+  if not buttons then violation("ShowMessageBox of unknown type " .. tostring(kind)) buttons = { 1 } end
+  local answer = buttons[#buttons]
+  if kind ~= 0 and #F.message_answers > 0 then
+    local scripted = table.remove(F.message_answers, 1)
+    if scripted.run then os.execute(scripted.run) end
+    answer = scripted.answer
+    local valid = false
+    for _, b in ipairs(buttons) do valid = valid or b == answer end
+    if not valid then violation("message box type " .. kind .. " has no button " .. tostring(answer)) end
+  end
+  local _, console_lines = table.concat(F.console):gsub("\n", "")
+  F.messages[#F.messages + 1] = { msg = msg, title = title, type = kind, answer = answer, console_at = console_lines }
+  return answer
 end
 function R.ShowConsoleMsg(msg) F.console[#F.console + 1] = msg end
 function R.ClearConsole() end
@@ -768,18 +792,29 @@ function G.set() end
 function G.rect() end
 function G.update() end
 function G.measurestr(s) return #s * 7, 14 end
+-- strings: the last 400 drawn; seen: every string ever drawn, once, in the order it first appeared.
+local seen_set = {}
 function G.drawstr(s)
   local log = F.gfx_log.strings
   if log[#log] ~= s then log[#log + 1] = s end
   if #log > 400 then table.remove(log, 1) end
+  if not seen_set[s] then
+    seen_set[s] = true
+    F.gfx_log.seen[#F.gfx_log.seen + 1] = s
+  end
 end
+-- A step {after = N, value = V, from_exec = E}: the Nth call (counted from the moment the script's Eth
+-- process started, default from the start) answers V (27 = Esc, -1 = window closed).
 function G.getchar()
   if not G.open then return -1 end
   F.gfx_log.getchar_calls = F.gfx_log.getchar_calls + 1
   for _, step in ipairs(F.getchar_script) do
-    if F.gfx_log.getchar_calls == step.after then
-      F.gfx_log.answered = (F.gfx_log.answered or 0) + 1
-      return step.value
+    if #F.exec >= (step.from_exec or 0) then
+      step.calls = (step.calls or 0) + 1
+      if step.calls == step.after then
+        F.gfx_log.answered = (F.gfx_log.answered or 0) + 1
+        return step.value
+      end
     end
   end
   return 0
@@ -806,7 +841,8 @@ end
 function F.run_deferred(max_seconds)
   local deadline = now() + (max_seconds or F.max_seconds or 60)
   while #F.deferred > 0 do
-    if F.stop_after_rounds and F.rounds >= F.stop_after_rounds then
+    if (F.stop_after_rounds and F.rounds >= F.stop_after_rounds) or
+       (F.stop_after_exec and #F.exec >= F.stop_after_exec) then
       F.terminated, F.deferred, G.open = true, {}, false
       break
     end

@@ -1,4 +1,5 @@
--- Run one ReaScript against the fake REAPER API and dump the project as JSON.
+-- Run one ReaScript (and those of the scenario's also_run) against the fake REAPER API and dump the
+-- project as JSON.
 --   lua5.4 tests/reaper/run.lua SCENARIO.json SCRIPT.lua OUT.json
 local here = (debug.getinfo(1, "S").source:match("^@?(.*[/\\])")) or "./"
 local F = dofile(here .. "fake_reaper.lua")
@@ -17,6 +18,8 @@ handle:close()
 F.load(scenario)
 F.install()
 F.run_script(script_path)
+-- More actions started at the same moment in the same REAPER (their deferred calls interleave).
+for _, also in ipairs(scenario.also_run or {}) do F.run_script(also) end
 F.run_deferred(scenario.max_seconds)
 
 local out = assert(io.open(out_path, "wb"))

@@ -130,5 +130,28 @@ F.extstate = { ["MIDI-LLM"] = { client = "/nonexistent/x" } }
 local missing, candidates, explicit = L.find_client()
 check(missing == nil and explicit and candidates[1] == "/nonexistent/x", "an explicit path that does not exist")
 
+-- Request ids never repeat within a script (each names files and a request in the daemon)
+local ids = {}
+for _ = 1, 50 do ids[L.new_id()] = true end
+local distinct = 0
+for _ in pairs(ids) do distinct = distinct + 1 end
+check(distinct == 50, "request ids are unique")
+
+-- Daemon options: words, quotes keep spaces, an open quote is refused
+local words = L.split_options([[--model "/a b/c" --set 'x=1 2'  --set y=""]])
+check(words and #words == 6 and words[2] == "/a b/c" and words[4] == "x=1 2" and words[6] == "y=", "daemon options")
+check(L.split_options('--model "/a') == nil, "an open quote")
+check(#L.split_options("   ") == 0, "no options")
+
+-- What the status line says of a daemon state, and how far a download is
+check(L.daemon_state_text("loading", "") == "Loading the model...", "loading")
+check(L.daemon_state_text("downloading", "downloading m: 1.2 of 2.5 GB") == "Downloading m: 1.2 of 2.5 GB",
+      "the daemon's message, capitalized")
+check(L.daemon_state_text("someday", "") == "The daemon says: someday", "an unknown state as it is")
+check(close(L.download_fraction({ message = "downloading m: 1.2 of 2.5 GB" }), 0.48), "download from the message")
+check(close(L.download_fraction({ bytes_done = 1, bytes_total = 4, message = "" }), 0.25), "download from bytes")
+check(L.download_fraction({ bytes_done = 0, bytes_total = 0, message = "downloading" }) == nil, "unknown size")
+check(L.is_local_host("127.0.0.1") and L.is_local_host("::1") and not L.is_local_host("10.0.0.2"), "local hosts")
+
 if failures > 0 then os.exit(1) end
 print("ok")
