@@ -24,6 +24,7 @@ import pytest
 
 from bridge.client import Client
 from tests.daemon_process import ENV, DaemonProcess, free_port
+from tests.fake_hub import FakeHub
 from tests.test_reaper_scripts import (
     CLIENT,
     DRIVER,
@@ -38,6 +39,7 @@ from tests.test_reaper_scripts import (
 )
 
 START_DAEMON = "MIDI-LLM - Start daemon.lua"
+HUB_REPO = "someone/tiny-midi-llm"
 # How each daemon state begins in the status line (the daemon's own message, or the scripts' phrase), in order.
 STATES = ("Checking the daemon", "Starting the daemon", "Downloading", "Loading", "Warming up", "The daemon is ready")
 
@@ -204,6 +206,28 @@ def test_a_model_that_cannot_be_loaded_shows_the_daemons_sentence_and_retry_load
     assert_forward(after)
     assert any("'request' 'reload'" in p.read_text() for p in started.glob("midi-llm-*-reload*.sh"))
     assert len(result["tracks"][0]["items"]) == 2  # then the request went through
+
+
+@slow
+def test_a_first_start_shows_the_download_then_the_load(started, dense_midi_llm_dir):
+    """The model comes from a hub on loopback into an empty cache: the window says how far the download is."""
+    port = free_port()
+    with FakeHub(HUB_REPO, dense_midi_llm_dir, piece_bytes=512 * 1024, pause=0.1) as hub:
+        env = {key: value for key, value in ENV.items() if key != "HF_HUB_OFFLINE"}
+        env.update(HF_ENDPOINT=hub.url, HF_HUB_CACHE=str(started / "cache"), HF_HOME=str(started / "home"))
+        options = f"--model {HUB_REPO} --set model.warmup=true --set model.device=cpu"
+        scenario = project(port, inputs=[{"ok": True, "values": "|2"}], max_seconds=240,
+                           settings={"autostart": "1", "daemon_options": options, "window": "0"})
+        result = run(started, GENERATE, scenario, timeout=300, env=env)
+    assert result["messages"] == [], result["messages"]
+    lines = [line.split(": ", 2)[-1] for line in result["console"].splitlines()
+             if line.startswith("MIDI-LLM: Generate: ")]
+    states = in_order(lines)
+    assert states[0] == "Starting the daemon" and "Downloading" in states and states[-1] == "The daemon is ready", lines
+    assert_forward(states)
+    downloads = [line for line in lines if line.startswith("Downloading")]
+    assert any(f"Downloading {HUB_REPO}: " in line and " of " in line for line in downloads), downloads
+    assert len(result["tracks"][0]["items"]) == 2
 
 
 def test_bad_daemon_options_give_a_clear_message(started):

@@ -120,12 +120,13 @@ def project(port: int, *, inputs: list | None = None, selection: tuple[float, fl
     return scenario
 
 
-def run(tmp_path: Path, script: str, scenario: dict, timeout: float = 90) -> dict:
-    """Run one script in the fake REAPER; the dumped project, checked for Lua errors and API misuse."""
+def run(tmp_path: Path, script: str, scenario: dict, timeout: float = 90, env: dict | None = None) -> dict:
+    """Run one script in the fake REAPER (in REAPER's environment ``env``, default ENV); the dumped project,
+    checked for Lua errors and API misuse."""
     lua = need_lua()
     scenario_path, out = tmp_path / "scenario.json", tmp_path / "project.json"
     scenario_path.write_text(json.dumps(scenario))
-    env = dict(ENV, TMPDIR=str(tmp_path))  # the scripts' request and result files land here
+    env = dict(env or ENV, TMPDIR=str(tmp_path))  # the scripts' request and result files land here
     done = subprocess.run([lua, str(DRIVER), str(scenario_path), str(SCRIPTS / script), str(out)],
                           capture_output=True, text=True, timeout=timeout, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
