@@ -36,8 +36,18 @@ function M.client_candidates()
   for folder in path:gmatch(M.is_windows() and "[^;]+" or "[^:]+") do
     list[#list + 1] = M.path_join(folder, M.client_file_name())
   end
+  -- REAPER started from the Finder, the Start menu or a desktop menu does not see the shell's PATH: the
+  -- usual places of a clone in the home folder, of pipx (and `pip install --user`), of Homebrew.
   local home = os.getenv("HOME") or os.getenv("USERPROFILE")
-  if home then list[#list + 1] = M.venv_client(M.path_join(home, "midi-llm-bridge")) end
+  if home then
+    list[#list + 1] = M.venv_client(M.path_join(home, "midi-llm-bridge"))
+    list[#list + 1] = M.path_join(M.path_join(home, M.is_windows() and ".local\\bin" or ".local/bin"),
+                                  M.client_file_name())
+  end
+  if M.is_macos() then
+    list[#list + 1] = "/opt/homebrew/bin/midi-llm-bridge"
+    list[#list + 1] = "/usr/local/bin/midi-llm-bridge"
+  end
   return list, false
 end
 

@@ -12,6 +12,12 @@ function M.is_windows()
   return (r.GetOS and r.GetOS() or ""):match("Win") ~= nil
 end
 
+-- GetOS says "OSX64", "macOS-arm64"...
+function M.is_macos()
+  local name = r.GetOS and r.GetOS() or ""
+  return name:match("OSX") ~= nil or name:match("macOS") ~= nil
+end
+
 function M.file_exists(path)
   if not path or path == "" then return false end
   local handle = io.open(path, "rb")

@@ -130,6 +130,15 @@ F.extstate = { ["MIDI-LLM"] = { client = "/nonexistent/x" } }
 local missing, candidates, explicit = L.find_client()
 check(missing == nil and explicit and candidates[1] == "/nonexistent/x", "an explicit path that does not exist")
 
+-- Where the client is looked for without a setting: pipx's folder, and Homebrew's on macOS
+F.extstate = {}
+F.os_name = "macOS-arm64"
+local looked = table.concat((L.client_candidates()), "\n")
+check(looked:find((os.getenv("HOME") or "?") .. "/.local/bin/midi-llm-bridge", 1, true) ~= nil, "pipx's folder")
+check(looked:find("/opt/homebrew/bin/midi-llm-bridge", 1, true) ~= nil, "Homebrew on macOS")
+F.os_name = "Other"
+check(not table.concat((L.client_candidates()), "\n"):find("/opt/homebrew", 1, true), "no Homebrew on Linux")
+
 -- Request ids never repeat within a script (each names files and a request in the daemon)
 local ids = {}
 for _ = 1, 50 do ids[L.new_id()] = true end
