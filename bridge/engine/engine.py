@@ -18,6 +18,7 @@ from typing import Any
 
 from bridge.amt import sequence, vocab
 from bridge.amt.notes import Note, note_to_event, seconds_to_ticks
+from bridge.amt.replacement import replaced_notes
 from bridge.engine.decoder import Cancelled, Decoder, RowResult
 from bridge.engine.keep_modes import RhythmSlot
 from bridge.engine.loading import LoadedModel, load_model
@@ -132,17 +133,15 @@ class Engine:
             return sequence.plan_generate_from(start, end), [], []
         if request.mode == "continue":
             return sequence.plan_continue(events, start, end), list(request.notes), []
-        if request.mode == "infill":
-            inside = [start <= e.time < end for e in events]
-            removed = [n for n, i in zip(audible, inside) if i]
-            kept = [n for n, i in zip(audible, inside) if not i] + muted
-            return sequence.plan_infill(events, start, end), kept, removed
         given = request.given_instruments or frozenset(n.instrument for n in audible)
-        if not given:
+        if request.mode == "accompany" and not given:
             raise ValueError("accompaniment needs the notes of at least one part to accompany")
-        replaced = [start <= e.time < end and e.instrument not in given for e in events]
-        removed = [n for n, r in zip(audible, replaced) if r]
-        kept = [n for n, r in zip(audible, replaced) if not r] + muted
+        # which notes are replaced: the one rule clients use too (bridge/amt/replacement.py)
+        removed = replaced_notes(request.mode, audible, request.tempo, request.start, request.end, given)
+        taken = {id(n) for n in removed}
+        kept = [n for n in audible if id(n) not in taken] + muted
+        if request.mode == "infill":
+            return sequence.plan_infill(events, start, end), kept, removed
         return sequence.plan_accompany(events, given, start, end), kept, removed
 
     def run(
