@@ -6,12 +6,16 @@ import os
 
 import pytest
 
+from tests.peers import pytest_runtest_setup  # noqa: F401 - the needs_peer rule (skip here, fail in CI)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the hub
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def pytest_configure(config):
     """One torch thread: on a shared 2-core machine more threads make tiny models slower, not faster."""
+    config.addinivalue_line("markers", "needs_peer(reason): needs a third-party peer; reason is why it is "
+                                       "missing (None: present). Skipped, or failed in CI (tests/peers.py)")
     try:
         import torch
     except ImportError:

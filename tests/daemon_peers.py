@@ -15,13 +15,11 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
 from bridge.protocol.osc import decode_datagram, encode_message
+from tests.peers import needs_peer
 
 HAVE_LIBLO = bool(shutil.which("oscsend") and shutil.which("oscdump"))
-needs_liblo = pytest.mark.skipif(not HAVE_LIBLO, reason="liblo-tools (oscsend, oscdump) not installed: "
-                                                        "`make system-deps`")
+needs_liblo = needs_peer(None if HAVE_LIBLO else "liblo-tools (oscsend, oscdump) not installed: `make system-deps`")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -13,9 +13,8 @@ import threading
 import time
 from collections import Counter, defaultdict
 
-import pytest
-
 from tests.jack_server import JackServer
+from tests.peers import missing_peer
 
 NOTE_ON, NOTE_OFF, CONTROL_CHANGE = 0x90, 0x80, 0xB0
 ALL_NOTES_OFF = 123
@@ -25,7 +24,7 @@ def private_jack():
     """A module's JACK server (use as ``jack = pytest.fixture(scope="module", name="jack")(private_jack)``)."""
     reason = JackServer.available()
     if reason is not None:
-        pytest.skip(f"no MIDI backend for live tests: {reason}")
+        missing_peer(f"no MIDI backend for live tests: {reason}")
     server = JackServer()
     server.start()
     previous = os.environ.get("JACK_DEFAULT_SERVER")

@@ -9,9 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.daemon_process import ENV, ROOT, DaemonProcess
+from tests.peers import missing_peer, needs_peer
 
 M4L = ROOT / "max_for_live"
 HARNESS = ROOT / "tests" / "m4l"
@@ -30,8 +29,8 @@ def _node() -> str | None:
 
 
 NODE = _node()
-needs_node = pytest.mark.skipif(NODE is None, reason="node 16+ not installed (`make system-deps`): the device's "
-                                                      "JavaScript is tested under node")
+needs_node = needs_peer(None if NODE else "node 16+ not installed (`make system-deps`): the device's "
+                                          "JavaScript is tested under node")
 
 
 def _load_builder():
@@ -72,7 +71,7 @@ def embedded_script(device: Path, name: str, into: Path) -> Path:
 def serve(model_dir: Path):
     """For a module fixture (``yield from serve(...)``): a ready daemon, stopped afterwards; skips without node."""
     if NODE is None:
-        pytest.skip("node 16+ not installed (`make system-deps`)")
+        missing_peer("node 16+ not installed (`make system-deps`)")
     running = DaemonProcess(model_dir)
     try:
         running.wait_ready()

@@ -12,9 +12,10 @@ from bridge.amt.tempo import TempoMap
 from bridge.live.player import LivePlayer
 from tests.jack_server import JackServer
 from tests.live_support import Receiver, open_jack_output, pair_notes, private_jack, wait_until
+from tests.peers import needs_peer
 
 reason = JackServer.available()
-pytestmark = pytest.mark.skipif(reason is not None, reason=f"no MIDI backend for live tests: {reason}")
+pytestmark = needs_peer(reason and f"no MIDI backend for live tests: {reason}")
 jack = pytest.fixture(scope="module", name="jack")(private_jack)
 
 

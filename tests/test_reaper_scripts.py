@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.daemon_process import DaemonProcess, free_port
+from tests.peers import missing_peer
 
 ROOT = Path(__file__).resolve().parents[1]
 # MIDI_LLM_REAPER_SCRIPTS=DIR: the same tests against another copy of the scripts (how a test was shown to
@@ -58,7 +59,7 @@ slow = pytest.mark.slow  # starts a daemon
 
 def need_lua() -> str:
     if LUA is None:
-        pytest.skip("lua5.4 is not installed (Debian: apt-get install lua5.4, or make system-deps)")
+        missing_peer("lua5.4 is not installed (Debian: apt-get install lua5.4, or make system-deps)")
     return LUA
 
 
