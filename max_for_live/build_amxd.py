@@ -98,6 +98,8 @@ def source_lists(src: Path = SRC) -> dict[str, tuple[str, ...]]:
 SOURCES = source_lists()
 JS_SOURCES = SOURCES[JS_NAME]
 TOOL_JS_SOURCES = SOURCES[TOOL_JS_NAME]
+LAUNCHER_NAME = "midi-llm-launcher.js"  # Node for Max: [node.script midi-llm-launcher.js @autostart 1]
+LAUNCHER_SOURCES = SOURCES[LAUNCHER_NAME]
 
 
 def tool_path(kind: str) -> str:
@@ -106,7 +108,10 @@ def tool_path(kind: str) -> str:
 
 
 def build_js(src: Path = SRC, sources: tuple[str, ...] = JS_SOURCES, name: str = JS_NAME) -> bytes:
-    """The sources concatenated (in dependency order) under a header naming their digest."""
+    """The sources concatenated (in dependency order) under a header naming their digest.
+
+    The launcher is Node (node.script runs it from a file of its own); the others are ES5 for [js].
+    """
     js_name, js_sources = name, sources
     parts = []
     digest = hashlib.sha256()
@@ -119,20 +124,36 @@ def build_js(src: Path = SRC, sources: tuple[str, ...] = JS_SOURCES, name: str =
     header = (
         f"// {js_name}: built by max_for_live/build_amxd.py from max_for_live/src/; do not edit it here.\n"
         f"// Sources: {', '.join(js_sources)} (sha256 {digest.hexdigest()[:16]}).\n"
-        "// ES5 for Max's classic [js] object (Max 8.5+ as bundled with Live 11 and 12).\n\n"
+        + ("// Node for Max: run by [node.script] in a Node process of its own (Max 8.5+ as bundled with Live 11 "
+           "and 12).\n\n" if js_name == LAUNCHER_NAME else
+           "// ES5 for Max's classic [js] object (Max 8.5+ as bundled with Live 11 and 12).\n\n")
     )
     return (header + "\n".join(parts)).encode("utf-8")
 
 
+def dependencies(js_name: str) -> list[dict]:
+    """What a frozen device holds besides its patcher, as Max lists it: the [js] script and the launcher."""
+    return [{"name": name, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}
+            for name in (js_name, LAUNCHER_NAME)]
+
+
+def check_launcher(inner: dict, source: str) -> None:
+    """The patcher must hold exactly one [node.script midi-llm-launcher.js ...] box."""
+    boxes = [b["box"] for b in inner["boxes"] if b["box"].get("text", "").split()[:1] == ["node.script"]]
+    if [b["text"].split()[1] for b in boxes] != [LAUNCHER_NAME]:
+        raise SystemExit(f"{source} must hold exactly one [node.script {LAUNCHER_NAME}] box")
+
+
 def build_patcher(src: Path = SRC) -> dict:
-    """The patcher JSON, checked: a MIDI effect whose [js] loads midi-llm.js."""
+    """The patcher JSON, checked: a MIDI effect whose [js] loads midi-llm.js, with the launcher's node.script."""
     patcher = json.loads((src / PATCHER_SOURCE.name).read_text(encoding="utf-8"))
     inner = patcher["patcher"]
     scripts = [b["box"] for b in inner["boxes"] if b["box"].get("text", "").split()[:1] == ["js"]]
     if [s["text"].split()[1] for s in scripts] != [JS_NAME]:
         raise SystemExit(f"{PATCHER_SOURCE.name} must hold exactly one [js {JS_NAME}] box")
+    check_launcher(inner, PATCHER_SOURCE.name)
     inner["amxdtype"] = AMXD_TYPE_MIDI
-    inner["dependency_cache"] = [{"name": JS_NAME, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}]
+    inner["dependency_cache"] = dependencies(JS_NAME)
     return patcher
 
 
@@ -154,7 +175,8 @@ def build_tool_patcher(kind: str, src: Path = SRC) -> dict:
     inner["amxdtype"] = amxdtype
     inner["project"]["amxdtype"] = amxdtype  # what Live's MIDI Tool browser goes by
     inner["description"] = description
-    inner["dependency_cache"] = [{"name": TOOL_JS_NAME, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}]
+    check_launcher(inner, TOOL_PATCHER_SOURCE.name)
+    inner["dependency_cache"] = dependencies(TOOL_JS_NAME)
     return patcher
 
 
@@ -192,11 +214,12 @@ def frozen_ptch(device_json: bytes, files: list[tuple[str, str, bytes]]) -> byte
     return b"mx@c" + struct.pack(">I", 16) + struct.pack(">Q", 16 + len(region)) + bytes(region) + footer
 
 
-def build_amxd(patcher: dict, js: bytes, *, frozen: bool = True, device_type: bytes = DEVICE_TYPE,
+def build_amxd(patcher: dict, js: bytes, launcher: bytes, *, frozen: bool = True, device_type: bytes = DEVICE_TYPE,
                js_name: str = JS_NAME) -> bytes:
+    """The .amxd; frozen, it holds the [js] script and the launcher (which Max gives node.script as a file)."""
     device_json = patcher_bytes(patcher)
     if frozen:
-        ptch, meta = frozen_ptch(device_json, [(js_name, "TEXT", js)]), META_FROZEN
+        ptch, meta = frozen_ptch(device_json, [(js_name, "TEXT", js), (LAUNCHER_NAME, "TEXT", launcher)]), META_FROZEN
     else:
         ptch, meta = device_json, META_UNFROZEN
     return _chunk(b"ampf", device_type) + _chunk(b"meta", struct.pack("<I", meta)) + _chunk(b"ptch", ptch)
@@ -281,20 +304,25 @@ def build(src: Path = SRC, *, frozen: bool = True) -> dict[str, bytes]:
     """Every output file by its path relative to the output folder.
 
     Frozen devices hold their script; unfrozen ones find it in their own folder, so the unfrozen build
-    writes ``midi-llm.js`` next to ``MIDI-LLM.amxd`` and ``midi-llm-tool.js`` next to each tool.
+    writes ``midi-llm.js`` next to ``MIDI-LLM.amxd`` and ``midi-llm-tool.js`` next to each tool, each with
+    ``midi-llm-launcher.js``.
     """
     js = build_js(src)
+    launcher = build_js(src, LAUNCHER_SOURCES, LAUNCHER_NAME)
     patcher = build_patcher(src)
-    outputs = {DEVICE_NAME: build_amxd(patcher, js, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
+    outputs = {DEVICE_NAME: build_amxd(patcher, js, launcher, frozen=frozen), SKETCH_NAME: render_presentation(patcher)}
     if not frozen:
         outputs[JS_NAME] = js
+        outputs[LAUNCHER_NAME] = launcher
     tool_js = build_js(src, TOOL_JS_SOURCES, TOOL_JS_NAME)
     for kind, (folder, device_type, _) in TOOLS.items():
         tool = build_tool_patcher(kind, src)
-        outputs[tool_path(kind)] = build_amxd(tool, tool_js, frozen=frozen, device_type=device_type, js_name=TOOL_JS_NAME)
+        outputs[tool_path(kind)] = build_amxd(tool, tool_js, launcher, frozen=frozen, device_type=device_type,
+                                              js_name=TOOL_JS_NAME)
         outputs[f"MIDI-LLM-{kind.capitalize()}.svg"] = render_presentation(tool, TOOL_HEIGHT, "prompt: e.g. walking bass")
         if not frozen:
             outputs[f"{TOOLS_DIR}/{folder}/{TOOL_JS_NAME}"] = tool_js
+            outputs[f"{TOOLS_DIR}/{folder}/{LAUNCHER_NAME}"] = launcher
     return outputs
 
 

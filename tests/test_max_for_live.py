@@ -24,17 +24,19 @@ from tests.m4l_support import ENV, M4L, builder, embedded_script, needs_node, no
 def test_the_committed_device_is_a_well_formed_frozen_midi_effect():
     device = builder.parse_amxd((M4L / "MIDI-LLM.amxd").read_bytes())
     assert device["type"] == "mmmm" and device["frozen"] and device["meta"] == 7
-    assert list(device["files"]) == ["MIDI-LLM.amxd", "midi-llm.js"]
+    assert list(device["files"]) == ["MIDI-LLM.amxd", "midi-llm.js", "midi-llm-launcher.js"]
     assert device["files"]["MIDI-LLM.amxd"][:2] == ("JSON", 0x11)
     assert device["files"]["midi-llm.js"][:2] == ("TEXT", 0)
+    assert device["files"]["midi-llm-launcher.js"][:2] == ("TEXT", 0)
     patcher = device["patcher"]["patcher"]
     assert patcher["amxdtype"] == int.from_bytes(b"mmmm", "big") and patcher["openinpresentation"] == 1
     texts = [b["box"].get("text", "") for b in patcher["boxes"]]
     for needed in ("js midi-llm.js", "udpsend 127.0.0.1 9123", "udpreceive 9124", "live.thisdevice", "midiin",
-                   "midiout"):
+                   "midiout", "node.script midi-llm-launcher.js @autostart 1"):
         assert needed in texts, needed
-    assert patcher["dependency_cache"] == [{"name": "midi-llm.js", "patcherrelativepath": ".", "type": "TEXT",
-                                            "implicit": 1}]
+    assert patcher["dependency_cache"] == [
+        {"name": name, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}
+        for name in ("midi-llm.js", "midi-llm-launcher.js")]
 
 
 def test_the_committed_files_hold_the_current_sources():
@@ -46,10 +48,14 @@ def test_the_committed_files_hold_the_current_sources():
     assert bundle == builder.build_js()
     for source in builder.JS_SOURCES:
         assert (M4L / "src" / source).read_text(encoding="utf-8") in bundle.decode("utf-8"), source
+    launcher = device["files"]["midi-llm-launcher.js"][2].decode("utf-8")
+    for source in builder.LAUNCHER_SOURCES:
+        assert (M4L / "src" / source).read_text(encoding="utf-8") in launcher, source
     source = json.loads((M4L / "src" / "MIDI-LLM.maxpat").read_text(encoding="utf-8"))
     assert device["patcher"]["patcher"]["boxes"] == source["patcher"]["boxes"]
     assert device["patcher"]["patcher"]["lines"] == source["patcher"]["lines"]
     assert not (M4L / "midi-llm.js").exists(), "the script lives inside the .amxd (--unfrozen writes it elsewhere)"
+    assert not (M4L / "midi-llm-launcher.js").exists()
 
 
 def test_the_build_is_reproducible_and_has_an_unfrozen_form(tmp_path):
@@ -67,6 +73,7 @@ def test_the_build_is_reproducible_and_has_an_unfrozen_form(tmp_path):
     assert not unfrozen["frozen"] and unfrozen["meta"] == 0 and unfrozen["files"] == {}
     assert unfrozen["patcher"] == frozen["patcher"]
     assert (loose / "midi-llm.js").read_bytes() == frozen["files"]["midi-llm.js"][2], "the script next to the device"
+    assert (loose / "midi-llm-launcher.js").read_bytes() == frozen["files"]["midi-llm-launcher.js"][2]
     assert builder.main(["--unfrozen", "--check", "--out", str(loose)]) == 0
 
 
@@ -96,7 +103,8 @@ def test_every_message_the_patcher_sends_to_js_has_a_handler():
         elif words[:1] != ["deferlow"]:
             raise AssertionError(f"unexpected input to js: {box.get('text')}")
     assert selectors >= {"init", "go", "check", "prompt", "mode", "span", "bars", "variations", "temperature",
-                         "top_p", "instrument", "grid", "target", "seed", "daemon_port", "reply_port"}
+                         "top_p", "instrument", "grid", "target", "seed", "daemon_port", "reply_port", "launch",
+                         "autostart", "installation"}
     assert selectors <= handlers, selectors - handlers
     route = next(b for b in boxes.values() if b.get("text", "").startswith("route status"))
     for selector in route["text"].split()[1:]:

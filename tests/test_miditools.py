@@ -44,14 +44,15 @@ def test_the_committed_tools_are_well_formed_frozen_midi_tools(kind):
     device = builder.parse_amxd(tool_file(kind).read_bytes())
     code = KINDS[kind]
     assert device["type"] == code and device["frozen"] and device["meta"] == 7
-    assert list(device["files"]) == ["MIDI-LLM.amxd", "midi-llm-tool.js"]
+    assert list(device["files"]) == ["MIDI-LLM.amxd", "midi-llm-tool.js", "midi-llm-launcher.js"]
     assert device["files"]["midi-llm-tool.js"][:2] == ("TEXT", 0)
+    assert device["files"]["midi-llm-launcher.js"][:2] == ("TEXT", 0)
     patcher = device["patcher"]["patcher"]
     assert patcher["amxdtype"] == patcher["project"]["amxdtype"] == int.from_bytes(code.encode(), "big")
     assert patcher["openinpresentation"] == 1 and patcher["devicewidth"] == 152
     texts = [b["box"].get("text", "") for b in patcher["boxes"]]
     for needed in (f"js midi-llm-tool.js {kind}", "live.miditool.in", "live.miditool.out", "live.thisdevice",
-                   "udpsend 127.0.0.1 9123", "udpreceive 9124"):
+                   "udpsend 127.0.0.1 9123", "udpreceive 9124", "node.script midi-llm-launcher.js @autostart 1"):
         assert needed in texts, needed
     names = {b["box"].get("varname") for b in patcher["boxes"]}
     assert ("Mode" in names) == (kind == "transformation"), "only the Transformation has a Mode"
@@ -60,8 +61,9 @@ def test_the_committed_tools_are_well_formed_frozen_midi_tools(kind):
     assert set(patcher["parameters"]) - {"inherited_shortname"} <= ids
     for line in patcher["lines"]:
         assert {line["patchline"]["source"][0], line["patchline"]["destination"][0]} <= ids
-    assert patcher["dependency_cache"] == [{"name": "midi-llm-tool.js", "patcherrelativepath": ".", "type": "TEXT",
-                                            "implicit": 1}]
+    assert patcher["dependency_cache"] == [
+        {"name": name, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}
+        for name in ("midi-llm-tool.js", "midi-llm-launcher.js")]
 
 
 def test_the_committed_tools_hold_the_current_sources():
@@ -95,6 +97,8 @@ def test_the_tools_build_reproducibly_and_unfrozen(tmp_path):
         assert not ((second / builder.tool_path(kind)).parent / "midi-llm-tool.js").exists()
         beside = (loose / builder.tool_path(kind)).parent / "midi-llm-tool.js"
         assert beside.read_bytes() == frozen["files"]["midi-llm-tool.js"][2], "the script next to the device"
+        launcher = (loose / builder.tool_path(kind)).parent / "midi-llm-launcher.js"
+        assert launcher.read_bytes() == frozen["files"]["midi-llm-launcher.js"][2], "node.script finds it there"
 
 
 # ----- the patcher -------------------------------------------------------------------------------
@@ -117,7 +121,7 @@ def test_the_tool_objects_are_wired_to_the_script(kind):
     assert (tool_in, 1, js, 2) in edges, "context into inlet 2"
     assert (js, 2, tool_out, 0) in edges
     assert (js, 0, by_text["udpsend 127.0.0.1 9123"], 0) in edges
-    assert (js, 1, by_text["route status button replyport daemonport"], 0) in edges
+    assert (js, 1, by_text["route status button replyport daemonport daemon installation"], 0) in edges
     [(defer, _)] = [(d, i) for (s, o, d, i) in edges if s == js and o == 3]
     assert boxes[defer]["text"] == "deferlow" and (defer, 0, tool_in, 0) in edges, "the bang goes through deferlow"
     [into_udp] = [d for (s, o, d, i) in edges if s == by_text["udpreceive 9124"]]
@@ -146,11 +150,11 @@ def test_every_message_the_tool_patcher_sends_to_js_has_a_handler(kind):
         elif words[:1] != ["deferlow"]:
             raise AssertionError(f"unexpected input to js: {boxes[source].get('text')}")
     expected = {"init", "go", "reroll", "check", "prompt", "instrument", "grid", "scale", "low", "high", "seed",
-                "temperature", "top_p", "daemon_port", "reply_port", "page"}
+                "temperature", "top_p", "daemon_port", "reply_port", "page", "launch", "autostart", "installation"}
     assert selectors == expected | ({"mode"} if kind == "transformation" else set())
     assert selectors | {"dictionary", "anything"} <= handlers
     script = TOOL_JS.read_text(encoding="utf-8")
-    for selector in boxes[by_text["route status button replyport daemonport"]]["text"].split()[1:]:
+    for selector in boxes[by_text["route status button replyport daemonport daemon installation"]]["text"].split()[1:]:
         assert f'outlet(OUT_UI, "{selector}"' in script, f"the js never sends {selector} to the UI"
 
 
@@ -174,7 +178,7 @@ def test_the_tool_menus_list_what_the_script_understands():
     assert menus["Grid"] == js_list(TOOL_CORE_JS, "GRIDS")
     assert menus["Scale"] == js_list(TOOL_CORE_JS, "SCALES") == ["editor", "off"]
     assert menus["Instrument"] == ["auto"] + [f"{i} {n}" for i, n in enumerate(GM_PROGRAM_NAMES)] + ["128 Drums"]
-    assert menus["Page"] == ["Main", "Options"]
+    assert menus["Page"] == ["Main", "Options", "Daemon"]
     names = [b["box"]["varname"] for b in patcher["boxes"] if b["box"].get("parameter_enable")]
     assert len(names) == len(set(names)), "Live needs unique parameter names"
 
@@ -184,7 +188,7 @@ def test_each_page_of_the_tool_panel_fits_and_nothing_overlaps(kind):
     patcher = builder.build_tool_patcher(kind)["patcher"]
     table = re.search(r"var PAGES = \[(.*?)\];", TOOL_JS.read_text(encoding="utf-8"), re.S).group(1)
     pages = [re.findall(r'"([^"]*)"', page) for page in re.findall(r"\[([^\[\]]*)\]", table)]
-    assert len(pages) == 2
+    assert len(pages) == 3
     shown = {b["box"].get("varname") or b["box"].get("text"): b["box"]
              for b in patcher["boxes"] if b["box"].get("presentation")}
     always = {"Page", "Status"}
@@ -192,9 +196,9 @@ def test_each_page_of_the_tool_panel_fits_and_nothing_overlaps(kind):
         if name in always:
             assert not box.get("hidden")
             continue
-        page = 0 if name in pages[0] else 1
-        assert name in pages[page], f"{name} is on no page of the script's PAGES"
-        assert bool(box.get("hidden")) == (page == 1), f"{name}: only the first page shows when the tool opens"
+        page = next((i for i, names in enumerate(pages) if name in names), None)
+        assert page is not None, f"{name} is on no page of the script's PAGES"
+        assert bool(box.get("hidden")) == (page > 0), f"{name}: only the first page shows when the tool opens"
     for page in pages:
         boxes = [(name, box["presentation_rect"]) for name, box in shown.items() if name in always or name in page]
         for name, (x, y, w, h) in boxes:

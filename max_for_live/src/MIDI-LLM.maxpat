@@ -156,8 +156,9 @@
 					],
 					"text": "js midi-llm.js",
 					"numinlets": 1,
-					"numoutlets": 2,
+					"numoutlets": 3,
 					"outlettype": [
+						"",
 						"",
 						""
 					],
@@ -190,13 +191,15 @@
 					"patching_rect": [
 						240,
 						340,
-						240,
+						330,
 						22
 					],
-					"text": "route status button replyport daemonport",
+					"text": "route status button replyport daemonport daemon installation",
 					"numinlets": 1,
-					"numoutlets": 5,
+					"numoutlets": 7,
 					"outlettype": [
+						"",
+						"",
 						"",
 						"",
 						"",
@@ -482,7 +485,7 @@
 						562,
 						38
 					],
-					"text": "MIDI-LLM: press Generate (the daemon must be running: make run)",
+					"text": "MIDI-LLM: press Generate (the daemon starts by itself; Start daemon starts it by hand)",
 					"numinlets": 1,
 					"numoutlets": 0,
 					"linecount": 2,
@@ -1717,26 +1720,267 @@
 			},
 			{
 				"box": {
-					"id": "obj-60",
-					"maxclass": "comment",
+					"id": "obj-71",
+					"maxclass": "newobj",
 					"patching_rect": [
-						650,
-						580,
+						20,
+						660,
+						270,
+						22
+					],
+					"text": "node.script midi-llm-launcher.js @autostart 1",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"saved_object_attributes": {
+						"autostart": 1,
+						"defer": 0,
+						"node_bin_path": "",
+						"npm_bin_path": "",
+						"watch": 0
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-72",
+					"maxclass": "live.text",
+					"patching_rect": [
+						20,
+						700,
 						80,
-						18
+						20
 					],
 					"presentation": 1,
 					"presentation_rect": [
 						424,
-						98,
-						140,
-						18
+						84,
+						84,
+						15
 					],
-					"text": "MIDI-LLM",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"fontsize": 12.0,
-					"fontface": 1
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"mode": 0,
+					"text": "Start daemon",
+					"texton": "Start daemon",
+					"varname": "Start daemon",
+					"fontsize": 9.0,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Start daemon",
+							"parameter_shortname": "Start daemon",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"val1",
+								"val2"
+							],
+							"parameter_mmax": 1,
+							"parameter_invisible": 1,
+							"parameter_info": "Start the midi-llm-bridge daemon when none answers (Reload model when it could not load the model)."
+						}
+					},
+					"annotation": "Start the midi-llm-bridge daemon when none answers (Reload model when it could not load the model)."
+				}
+			},
+			{
+				"box": {
+					"id": "obj-73",
+					"maxclass": "message",
+					"patching_rect": [
+						20,
+						730,
+						50,
+						22
+					],
+					"text": "launch",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-74",
+					"maxclass": "live.text",
+					"patching_rect": [
+						120,
+						700,
+						70,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						510,
+						84,
+						56,
+						15
+					],
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"mode": 1,
+					"text": "Auto-start",
+					"texton": "Auto-start",
+					"varname": "Auto-start",
+					"fontsize": 9.0,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Auto-start",
+							"parameter_shortname": "Auto-start",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1,
+							"parameter_info": "Start the daemon automatically when none answers on the Daemon port."
+						}
+					},
+					"annotation": "Start the daemon automatically when none answers on the Daemon port."
+				}
+			},
+			{
+				"box": {
+					"id": "obj-75",
+					"maxclass": "newobj",
+					"patching_rect": [
+						120,
+						730,
+						110,
+						22
+					],
+					"text": "prepend autostart",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-76",
+					"maxclass": "textedit",
+					"patching_rect": [
+						250,
+						700,
+						200,
+						22
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						424,
+						101,
+						142,
+						17
+					],
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					],
+					"keymode": 1,
+					"lines": 1,
+					"wordwrap": 0,
+					"varname": "Daemon path",
+					"parameter_enable": 0,
+					"fontsize": 9.0,
+					"annotation": "Daemon path: this project's folder (or its .venv, or the midi-llm-bridge program). Empty: the folder this device is in, then PATH. Remembered for every MIDI-LLM device and tool."
+				}
+			},
+			{
+				"box": {
+					"id": "obj-77",
+					"maxclass": "newobj",
+					"patching_rect": [
+						250,
+						730,
+						64,
+						22
+					],
+					"text": "route text",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-78",
+					"maxclass": "newobj",
+					"patching_rect": [
+						250,
+						760,
+						120,
+						22
+					],
+					"text": "prepend installation",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-79",
+					"maxclass": "newobj",
+					"patching_rect": [
+						600,
+						372,
+						78,
+						22
+					],
+					"text": "prepend text",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-80",
+					"maxclass": "newobj",
+					"patching_rect": [
+						690,
+						372,
+						74,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
 				}
 			}
 		],
@@ -2340,6 +2584,174 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-71",
+						0
+					],
+					"source": [
+						"obj-6",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-5",
+						0
+					],
+					"source": [
+						"obj-71",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-73",
+						0
+					],
+					"source": [
+						"obj-72",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-73",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-75",
+						0
+					],
+					"source": [
+						"obj-74",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-75",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-77",
+						0
+					],
+					"source": [
+						"obj-76",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-78",
+						0
+					],
+					"source": [
+						"obj-77",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-78",
+						0
+					],
+					"source": [
+						"obj-77",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-78",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-79",
+						0
+					],
+					"source": [
+						"obj-8",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-72",
+						0
+					],
+					"source": [
+						"obj-79",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-80",
+						0
+					],
+					"source": [
+						"obj-8",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-76",
+						0
+					],
+					"source": [
+						"obj-80",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
@@ -2413,7 +2825,17 @@
 				"Check",
 				0
 			],
-			"inherited_shortname": 1
+			"inherited_shortname": 1,
+			"obj-72": [
+				"Start daemon",
+				"Start daemon",
+				0
+			],
+			"obj-74": [
+				"Auto-start",
+				"Auto-start",
+				0
+			]
 		},
 		"dependency_cache": [
 			{

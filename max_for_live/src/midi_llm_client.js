@@ -10,13 +10,17 @@
 //             send(message) (outlet 0, to [udpsend]), say(text) (the status line), log(text),
 //             ports(daemonPort, replyPort) (to [udpsend] and [udpreceive]), timer(callback)
 //             (a reschedulable Task, see MidiLLMClient.timer), cancelStates ({state: true}: the
-//             states before a job in which Cancel stops the ping)}
+//             states before a job in which Cancel stops the ping), toLauncher(message) (to
+//             [node.script midi-llm-launcher.js]), daemonButton(label) (Start daemon / Reload
+//             model), showInstallation(path) (the Daemon path field), deviceFile() (the device's
+//             .amxd, where the launcher looks for the checkout)}
 //   methods the host defines: busy(), setButton(busy), request() (the request under way, to send
 //             again), complete(result), finished() (more to reset in finish(), optional),
 //             canCheck() (optional; default: not busy).
 //
-// States: idle, checking, connecting, sending, waiting, queued, running, cancelling, and the
-// host's own after a complete result (the device's writing, a tool's ready).
+// States: idle, checking, connecting, starting (the daemon starts or loads: see
+// midi_llm_daemon_start.js), sending, waiting, queued, running, cancelling, and the host's own
+// after a complete result (the device's writing, a tool's ready).
 
 var MidiLLMClient = (function (core) {
     "use strict";
@@ -92,6 +96,10 @@ var MidiLLMClient = (function (core) {
         this.log = options.log;
         this.ports = options.ports;
         this.cancelStates = options.cancelStates;
+        this.toLauncher = options.toLauncher;
+        this.daemonButton = options.daemonButton;
+        this.showInstallation = options.showInstallation;
+        this.deviceFile = options.deviceFile;
         this.counter = 1 + Math.floor(Math.random() * 50000);
         this.state = "idle";
         this.job = null;
@@ -102,6 +110,16 @@ var MidiLLMClient = (function (core) {
         this.outbox = [];
         this.maxDatagramBytes = 0;
         this.replyPort = 0;
+        this.lastPong = null;      // the daemon's last pong
+        this.launcherReady = false; // the launcher said hello: it can start the daemon
+        this.launchOpen = false;   // a start was asked for and the daemon has not answered yet
+        this.launchFailed = false;
+        this.daemonAbsent = false; // the last check found no daemon
+        this.startAsked = false;   // Start daemon was pressed
+        this.pending = null;       // what goes on when the daemon is ready
+        this.connectThen = null;
+        this.startedAt = 0;
+        this.exitedAt = 0;
         var self = this, timer = options.timer;
         this.pongTimer = timer(function () { self.onPongTimeout(); });
         this.acceptTimer = timer(function () { self.onAcceptTimeout(); });
@@ -109,6 +127,8 @@ var MidiLLMClient = (function (core) {
         this.resendTimer = timer(function () { self.onResendTimer(); });
         this.watchdog = timer(function () { self.onWatchdog(); });
         this.sender = timer(function () { self.flush(); });
+        this.poller = timer(function () { self.pollStartup(); });
+        this.watch = timer(function () { self.onWatch(); });
     }
 
     // Request ids are text ("<prefix><device id>-<n>"): unique per device, echoed back as text, so
@@ -140,10 +160,12 @@ var MidiLLMClient = (function (core) {
         return !this.busy();
     };
 
-    Client.prototype.ping = function (then) {
+    // Ping the daemon (or send another message it answers with a pong: build(id, replyPort), e.g.
+    // core.reloadMessage); then(pong) when it answers, daemonDown() when it does not.
+    Client.prototype.ping = function (then, build) {
         var id = this.nextId();
         this.pongWaiter = {id: id, then: then};
-        this.send(core.pingMessage(id, this.replyPort));
+        this.send((build || core.pingMessage)(id, this.replyPort));
         this.pongTimer.schedule(PONG_TIMEOUT);
     };
 
@@ -156,6 +178,8 @@ var MidiLLMClient = (function (core) {
         this.pongWaiter = null;
         this.pongTimer.cancel();
         this.pong = pong;
+        this.lastPong = pong;
+        this.launchOpen = false;
         if (pong.protocol !== core.PROTOCOL_VERSION) {
             this.log(core.TEXT.protocolMismatch(pong.protocol));
             this.finish(core.TEXT.protocolMismatch(pong.protocol));
@@ -171,8 +195,11 @@ var MidiLLMClient = (function (core) {
             return;
         }
         this.pongWaiter = null;
-        var port = this.settings.daemonPort;
-        this.finish(this.job ? core.TEXT.stoppedAnswering(port) : core.TEXT.notRunning(port));
+        if (this.job) {
+            this.finish(core.TEXT.stoppedAnswering(this.settings.daemonPort));
+            return;
+        }
+        this.daemonDown();
     };
 
     Client.prototype.check = function () {
@@ -181,17 +208,18 @@ var MidiLLMClient = (function (core) {
         }
         this.state = "checking";
         this.ping(function (pong) {
-            this.send(core.statusMessage(this.nextId(), this.replyPort));
             this.state = "idle";
-            this.say(core.TEXT.ready(pong));
+            this.showDaemon(pong);
         });
     };
 
-    // Ping the daemon, then, if nothing cancelled in between, go on.
+    // Ping the daemon, then, if nothing cancelled in between, go on once it is ready (starting it
+    // first if none answers and that is allowed; see midi_llm_daemon_start.js).
     Client.prototype.connect = function (then) {
-        this.ping(function () {
+        this.connectThen = then;
+        this.ping(function (pong) {
             if (this.state === "connecting") {
-                then.call(this);
+                this.whenReady(pong, then);
             }
         });
     };
@@ -388,6 +416,8 @@ var MidiLLMClient = (function (core) {
         this.resendTimer.cancel();
         this.watchdog.cancel();
         this.sender.cancel();
+        this.poller.cancel();
+        this.pending = null;
         if (this.finished) {
             this.finished();
         }
@@ -403,6 +433,7 @@ var MidiLLMClient = (function (core) {
             this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
         }
         this.pongTimer.cancel();
+        this.watch.cancel();
         this.finish(null);
     };
 

@@ -71,20 +71,37 @@ var MidiLLM = (function () {
 
     // ----- replies --------------------------------------------------------------------------
 
+    // The fields of the replies read by name, in the order of the daemon's one table
+    // (bridge/protocol/replies.py; a test checks these lists against it). Within protocol 1 fields
+    // are only added at the end, so an older daemon's reply lacks the last ones: they read as
+    // undefined. bytes_done and bytes_total (a download's progress) are the newest.
+    var REPLY_FIELDS = {
+        pong: ["id", "protocol", "version", "state", "model", "device", "waiting", "running", "message",
+            "bytes_done", "bytes_total"],
+        info: ["id", "protocol", "version", "state", "model", "device", "dtype", "profile", "waiting", "running_id",
+            "max_notes_in", "max_notes_out", "max_bars", "max_variations", "queue_length", "max_datagram_bytes",
+            "load_seconds", "message", "bytes_done", "bytes_total"]
+    };
+
+    function camelCase(name) {
+        return name.replace(/_([a-z])/g, function (whole, letter) { return letter.toUpperCase(); });
+    }
+
+    // A reply's fields by (camelCase) name: {id, protocol, ...}.
+    function readFields(names, args) {
+        var found = {};
+        for (var i = 0; i < names.length; i++) {
+            found[camelCase(names[i])] = args[i];
+        }
+        return found;
+    }
+
     function parsePong(args) {
-        return {
-            id: args[0], protocol: args[1], version: args[2], state: args[3], model: args[4],
-            device: args[5], waiting: args[6], running: args[7]
-        };
+        return readFields(REPLY_FIELDS.pong, args);
     }
 
     function parseInfo(args) {
-        return {
-            id: args[0], protocol: args[1], version: args[2], state: args[3], model: args[4],
-            device: args[5], dtype: args[6], profile: args[7], waiting: args[8], runningId: args[9],
-            maxNotesIn: args[10], maxNotesOut: args[11], maxBars: args[12], maxVariations: args[13],
-            queueLength: args[14], maxDatagramBytes: args[15]
-        };
+        return readFields(REPLY_FIELDS.info, args);
     }
 
     function atomsToNotes(atoms) {
@@ -244,6 +261,8 @@ var MidiLLM = (function () {
         barBeats: barBeats,
         formatNumber: formatNumber,
         sameId: sameId,
+        REPLY_FIELDS: REPLY_FIELDS,
+        readFields: readFields,
         parsePong: parsePong,
         parseInfo: parseInfo,
         atomsToNotes: atomsToNotes,

@@ -4,13 +4,15 @@
 // replies, which [udpreceive] -> [deferlow] turns into messages such as
 // "/midi-llm/progress 123 0.5 40" (handled by anything()). Outlet 0 feeds [udpsend] with OSC
 // messages; outlet 1 drives the UI: "status <text>", "button <label>", "replyport <n>"
-// (to [udpreceive]) and "daemonport <n>" (to [udpsend]).
+// (to [udpreceive]), "daemonport <n>" (to [udpsend]), "daemon <label>" (the Start daemon button)
+// and "installation <path>" (the Daemon path field); outlet 2 feeds [node.script
+// midi-llm-launcher.js], whose answers come back into inlet 0 as "launcher ..." messages.
 //
 // LiveAPI objects are only made after live.thisdevice has banged (init), and every write
 // into Live happens in one deferred Task, never in a notification callback.
 
 inlets = 1;
-outlets = 2;
+outlets = 3;
 autowatch = 0;
 
 var core = MidiLLM;
@@ -29,10 +31,12 @@ var settings = {
     target: "clip",      // accompany: "clip" or "tracks"
     seed: 0,             // 0: a new seed each time
     daemonPort: 9123,
-    replyPort: 0         // 0: chosen from the device's id
+    replyPort: 0,        // 0: chosen from the device's id
+    autostart: 1         // start the daemon when none answers
 };
 
 var device = null;
+var launcherEarly = []; // the launcher's messages that came before init
 var timer = MidiLLMClient.timer(jsthis); // a Task that a later schedule() reschedules
 
 function say(text) {
@@ -56,7 +60,11 @@ function Device(Api) {
             outlet(1, "replyport", replyPort);
         },
         timer: timer,
-        cancelStates: {connecting: true, checking: true}
+        cancelStates: {connecting: true, checking: true, starting: true},
+        toLauncher: function (message) { outlet(2, message); },
+        daemonButton: function (label) { outlet(1, "daemon", label); },
+        showInstallation: function (path) { outlet(1, "installation", path); },
+        deviceFile: deviceFile
     });
     this.ctx = null;
     this.result = null;
@@ -81,7 +89,7 @@ Device.prototype.go = function () {
     if (this.state === "writing") {
         return;
     }
-    if (this.busy() && this.state !== "checking") {
+    if (this.busy() && this.state !== "checking" && !this.waitingAlone()) {
         this.cancel();
         return;
     }
@@ -235,14 +243,15 @@ Device.prototype.describeWrite = function (summary, result) {
 var INTERFACE = [
     ["Mode", "mode"], ["Span", "span"], ["Bars", "bars"], ["Variations", "variations"],
     ["Temperature", "temperature"], ["Top-p", "top_p"], ["Instrument", "instrument"], ["Grid", "grid"],
-    ["Accompany", "target"], ["Seed", "seed"], ["Daemon port", "daemon_port"], ["Reply port", "reply_port"]
+    ["Accompany", "target"], ["Seed", "seed"], ["Daemon port", "daemon_port"], ["Reply port", "reply_port"],
+    ["Auto-start", "autostart"]
 ];
 
 function readInterface() {
     var handlers = {
         mode: mode, span: span, bars: bars, variations: variations, temperature: temperature, top_p: top_p,
         instrument: instrument, grid: grid, target: target, seed: seed, daemon_port: daemon_port,
-        reply_port: reply_port
+        reply_port: reply_port, autostart: autostart
     };
     MidiLLMClient.readInterface(jsthis && jsthis.patcher, INTERFACE, handlers, log);
 }
@@ -257,6 +266,16 @@ function init() {
     device.applyPorts();
     device.setButton(false);
     device.check();
+    for (var i = 0; i < launcherEarly.length; i++) {
+        device.onLauncher(launcherEarly[i][0], launcherEarly[i].slice(1));
+    }
+    launcherEarly = [];
+}
+
+// The .amxd this device was loaded from (the launcher looks for the checkout around it).
+function deviceFile() {
+    var patcher = jsthis && jsthis.patcher;
+    return patcher && patcher.filepath ? String(patcher.filepath) : "";
 }
 
 function go() {
@@ -350,6 +369,34 @@ function check() {
     if (device) {
         device.check();
     }
+}
+
+// Start daemon (Reload model when the daemon could not load it).
+function launch() {
+    if (device) {
+        device.startOrReload();
+    }
+}
+
+function autostart(value) {
+    settings.autostart = Number(value) ? 1 : 0;
+}
+
+// The Daemon path field: [textedit] -> [route text] -> [prepend installation]; the launcher checks
+// and remembers it (for every MIDI-LLM device and tool of this user).
+function installation() {
+    var words = Array.prototype.slice.call(arguments);
+    outlet(2, ["installation"].concat(words.length === 1 && words[0] === "bang" ? [] : words));
+}
+
+// The launcher's answers ("launcher hello", "launcher started ...": see midi_llm_launcher.js).
+function launcher() {
+    var args = Array.prototype.slice.call(arguments);
+    if (!device) {
+        launcherEarly.push(args);
+        return;
+    }
+    device.onLauncher(String(args[0]), args.slice(1));
 }
 
 function notifydeleted() {

@@ -133,6 +133,11 @@
         return [PREFIX + "/status", id, replyPort];
     }
 
+    // Load the model again after the daemon could not load it (state error).
+    function reloadMessage(id, replyPort) {
+        return [PREFIX + "/reload", id, replyPort];
+    }
+
     function cancelMessage(id, replyPort, target) {
         return [PREFIX + "/cancel", id, replyPort, target];
     }
@@ -158,6 +163,7 @@
     core.buildRequest = buildRequest;
     core.pingMessage = pingMessage;
     core.statusMessage = statusMessage;
+    core.reloadMessage = reloadMessage;
     core.cancelMessage = cancelMessage;
     core.resendMessages = resendMessages;
 }(MidiLLM));

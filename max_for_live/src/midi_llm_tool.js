@@ -5,8 +5,9 @@
 // [deferlow]); inlet 1 the notes dictionary of [live.miditool.in] (its left outlet), inlet 2 its
 // context dictionary (middle outlet; Max sends it first, right to left). Outlet 0 feeds
 // [udpsend]; outlet 1 the UI ("status <text>", "button <label>", "replyport <n>",
-// "daemonport <n>"); outlet 2 [live.miditool.out] ("dictionary <name>"); outlet 3 bangs
-// [live.miditool.in] through [deferlow].
+// "daemonport <n>", "daemon <label>", "installation <path>"); outlet 2 [live.miditool.out]
+// ("dictionary <name>"); outlet 3 bangs [live.miditool.in] through [deferlow]; outlet 4 feeds
+// [node.script midi-llm-launcher.js] (its answers come into inlet 0 as "launcher ...").
 //
 // A MIDI Tool must answer each apply cycle at once: live.miditool.out has to get a dictionary
 // before the call that brought live.miditool.in's notes returns. The model takes seconds, so:
@@ -19,7 +20,7 @@
 // The script never sends to the daemon while it answers Live; that happens in a Task.
 
 inlets = 3;
-outlets = 4;
+outlets = 5;
 autowatch = 0;
 
 var core = MidiLLM;
@@ -41,22 +42,25 @@ var settings = {
     temperature: 1.0,
     topP: 0.98,
     daemonPort: 9123,
-    replyPort: 0           // 0: chosen from the device's id
+    replyPort: 0,          // 0: chosen from the device's id
+    autostart: 1           // start the daemon when none answers
 };
 
-var OUT_OSC = 0, OUT_UI = 1, OUT_NOTES = 2, OUT_TRIGGER = 3;
+var OUT_OSC = 0, OUT_UI = 1, OUT_NOTES = 2, OUT_TRIGGER = 3, OUT_LAUNCHER = 4;
 var IN_NOTES = 1, IN_CONTEXT = 2;
 
 var APPLY_WAIT = 2000;     // after the bang, how long Live may take to run the apply cycle
 var SETTLE = 150;          // a trigger this soon after a settings change is Live re-applying them
 
-var BUSY = {connecting: true, sending: true, waiting: true, queued: true, running: true, cancelling: true};
+var BUSY = {connecting: true, starting: true, sending: true, waiting: true, queued: true, running: true,
+    cancelling: true};
 
 var tool = null;
 var timer = MidiLLMClient.timer(jsthis); // a Task that a later schedule() reschedules
 var pendingContext = null; // the context dictionary of the trigger under way
 var settingsChangedAt = 0;
 var outDict = null;
+var launcherEarly = []; // the launcher's messages that came before init
 
 function say(text) {
     outlet(OUT_UI, "status", String(text));
@@ -117,7 +121,11 @@ function Tool(Api) {
             outlet(OUT_UI, "replyport", replyPort);
         },
         timer: timer,
-        cancelStates: {connecting: true}
+        cancelStates: {connecting: true, starting: true},
+        toLauncher: function (message) { outlet(OUT_LAUNCHER, message); },
+        daemonButton: function (label) { outlet(OUT_UI, "daemon", label); },
+        showInstallation: function (path) { outlet(OUT_UI, "installation", path); },
+        deviceFile: deviceFile
     });
     this.snapshot = null;   // what the trigger handed over: input notes, context, re-roll?
     this.planned = null;    // the request under way (toolCore.plan)
@@ -184,7 +192,7 @@ Tool.prototype.answer = function (raw, input, context) {
     if (this.state === "ready") {
         return this.applyResult(raw, input, context);
     }
-    if (this.busy()) {
+    if (this.busy() && !this.waitingAlone()) {
         return this.unchanged(raw, input, context);
     }
     this.applyTimer.cancel();
@@ -380,7 +388,7 @@ Tool.prototype.prepare = function (snapshot) {
 
 // Generate (the panel's button): a new request from what live.miditool.in hands over next.
 Tool.prototype.go = function () {
-    if (this.busy()) {
+    if (this.busy() && !this.waitingAlone()) {
         this.cancel();
         return;
     }
@@ -447,7 +455,7 @@ Tool.prototype.close = function () {
 var INTERFACE = [
     ["Mode", "mode"], ["Instrument", "instrument"], ["Grid", "grid"], ["Scale", "scale"], ["Low", "low"],
     ["High", "high"], ["Seed", "seed"], ["Temperature", "temperature"], ["Top-p", "top_p"],
-    ["Daemon port", "daemon_port"], ["Reply port", "reply_port"], ["Page", "page"]
+    ["Daemon port", "daemon_port"], ["Reply port", "reply_port"], ["Page", "page"], ["Auto-start", "autostart"]
 ];
 
 // The panel's two pages (the tab "Page"): the boxes shown on each, by varname. The tab and the
@@ -455,13 +463,15 @@ var INTERFACE = [
 var PAGES = [
     ["Prompt", "Instrument", "Grid", "Mode", "About", "Seed", "Generate", "Re-roll"],
     ["Scale label", "Scale", "Low label", "Low", "High label", "High", "Temperature label", "Temperature",
-        "Top-p label", "Top-p", "Daemon label", "Daemon port", "Reply label", "Reply port", "Check"]
+        "Top-p label", "Top-p", "Daemon label", "Daemon port", "Reply label", "Reply port", "Check"],
+    ["Path label", "Daemon path", "Start daemon", "Auto-start"]
 ];
 
 function readInterface() {
     var handlers = {
         mode: mode, instrument: instrument, grid: grid, scale: scale, low: low, high: high, seed: seed,
-        temperature: temperature, top_p: top_p, daemon_port: daemon_port, reply_port: reply_port, page: page
+        temperature: temperature, top_p: top_p, daemon_port: daemon_port, reply_port: reply_port, page: page,
+        autostart: autostart
     };
     MidiLLMClient.readInterface(jsthis && jsthis.patcher, INTERFACE, handlers, log);
 }
@@ -476,6 +486,16 @@ function init() {
     tool.applyPorts();
     tool.setButton();
     tool.check();
+    for (var i = 0; i < launcherEarly.length; i++) {
+        tool.onLauncher(launcherEarly[i][0], launcherEarly[i].slice(1));
+    }
+    launcherEarly = [];
+}
+
+// The .amxd this tool was loaded from (the launcher looks for the checkout around it).
+function deviceFile() {
+    var patcher = jsthis && jsthis.patcher;
+    return patcher && patcher.filepath ? String(patcher.filepath) : "";
 }
 
 // live.miditool.in: the context (inlet 2), then the notes (inlet 1), within one apply cycle.
@@ -522,6 +542,34 @@ function check() {
     if (tool) {
         tool.check();
     }
+}
+
+// Start daemon (Reload model when the daemon could not load it).
+function launch() {
+    if (tool) {
+        tool.startOrReload();
+    }
+}
+
+function autostart(value) {
+    settings.autostart = Number(value) ? 1 : 0;
+}
+
+// The Daemon path field: [textedit] -> [route text] -> [prepend installation]; the launcher checks
+// and remembers it (for every MIDI-LLM device and tool of this user).
+function installation() {
+    var words = Array.prototype.slice.call(arguments);
+    outlet(OUT_LAUNCHER, ["installation"].concat(words.length === 1 && words[0] === "bang" ? [] : words));
+}
+
+// The launcher's answers ("launcher hello", "launcher started ...": see midi_llm_launcher.js).
+function launcher() {
+    var args = Array.prototype.slice.call(arguments);
+    if (!tool) {
+        launcherEarly.push(args);
+        return;
+    }
+    tool.onLauncher(String(args[0]), args.slice(1));
 }
 
 function anything() {

@@ -146,6 +146,7 @@ class FakeMidiTool {
             jsarguments: ["midi-llm-tool.js", this.kind],
             globals: {Dict: this.store.constructorFor()},
             onOutlet: (index, values) => this.onOutlet(index, values),
+            launcherOutlet: 4,
             ...options,
         });
         return this.device;

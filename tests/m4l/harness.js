@@ -12,6 +12,7 @@ const dgram = require("dgram");
 const fs = require("fs");
 const path = require("path");
 const vm = require("vm");
+const {NodeScript, buildLauncher} = require("./fake_node_script");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SRC = path.join(ROOT, "max_for_live", "src");
@@ -153,7 +154,11 @@ class MaxDevice {
      *           each reply arrives, before the script sees it (the user editing Live meanwhile),
      *           jsarguments (the [js] box's words),
      *           globals (more of Max's globals, e.g. Dict), onOutlet(index, values): true when it
-     *           took a message of another outlet than OSC (0) and UI (1)}
+     *           took a message of another outlet than OSC (0) and UI (1), launcherOutlet (the [js]
+     *           outlet wired to [node.script midi-llm-launcher.js]: 2, a tool's 4), launcher ({env}:
+     *           run the real launcher in its own process, as node.script does; without it, no
+     *           node.script answers, as where Node for Max is missing), filepath (the .amxd's path,
+     *           this.patcher.filepath)}
      */
     constructor(options) {
         this.live = options.live;
@@ -164,6 +169,22 @@ class MaxDevice {
         this.jsarguments = options.jsarguments || ["midi-llm.js"];
         this.globals = options.globals || {};
         this.onOutlet = options.onOutlet || null;
+        this.launcherOutlet = options.launcherOutlet === undefined ? 2 : options.launcherOutlet;
+        this.toLauncher = [];  // every message the script sent to node.script
+        this.daemonLabels = [];
+        this.installations = [];
+        this.launcherReplies = [];
+        this.nodeScript = null;
+        if (options.launcher) {
+            this.nodeScript = new NodeScript({
+                script: buildLauncher(sourceList), env: options.launcher.env || {},
+                onMessage: (values) => {
+                    this.launcherReplies.push(values);
+                    this.message(String(values[0]), ...values.slice(1));
+                },
+            });
+        }
+        this.filepath = options.filepath || "";
         this.inlet = 0;
         this.daemonPort = 9123;
         this.replyPort = null;
@@ -215,6 +236,7 @@ class MaxDevice {
             messagename: "",
             inlet: 0,
             jsarguments: this.jsarguments,
+            patcher: {filepath: this.filepath},
             ...this.globals,
         };
         const context = vm.createContext(sandbox);
@@ -279,6 +301,13 @@ class MaxDevice {
         if (this.onOutlet && this.onOutlet(index, values)) {
             return;
         }
+        if (index === this.launcherOutlet) {
+            this.toLauncher.push(values);
+            if (this.nodeScript) {
+                this.nodeScript.send(values);
+            }
+            return;
+        }
         if (index === 0) {
             const [address, ...args] = values;
             this.sent.push([address, ...args]);
@@ -291,6 +320,8 @@ class MaxDevice {
         case "button": this.buttons.push(String(args[0])); break;
         case "daemonport": this.daemonPort = args[0]; break;
         case "replyport": this.bindReplyPort(args[0]); break;
+        case "daemon": this.daemonLabels.push(String(args[0])); break;
+        case "installation": this.installations.push(String(args.join(" "))); break;
         default: this.errors.push(`unknown UI message ${values.join(" ")}`);
         }
     }
@@ -378,6 +409,14 @@ class MaxDevice {
             this.receiveSocket.close();
         }
         this.sendSocket.close();
+    }
+
+    // Live closes: the device goes, and Max ends the node.script process (signal: how).
+    async quit(signal = "SIGTERM") {
+        this.close();
+        if (this.nodeScript) {
+            await this.nodeScript.kill(signal);
+        }
     }
 }
 
