@@ -12,10 +12,13 @@ import math
 import sys
 from pathlib import Path
 
-from bridge.cli_files import check_given, read_input_file, write_merged
-from bridge.config import load_config, parse_set_options
+from bridge.cli_files import check_given, check_writable, read_input_file, variation_paths, write_merged
+from bridge.cli_settings import add_config_arguments, config_from_args
 
 log = logging.getLogger(__name__)
+
+GRID_HELP = "snap new notes: 1/4, 1/8, 1/16, 1/32, with T for triplets (1/8T) or D for dotted (1/8D), or off"
+OUTPUT_HELP = "the .mid file to write; with --variations N it holds the first, the others go to out-2.mid, out-3.mid..."
 
 
 def parse_instruments(text: str | None) -> frozenset[int] | None:
@@ -51,13 +54,12 @@ def parse_pitch_range(text: str | None) -> tuple[int, int]:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", required=True, help="the .mid file to write (variations get -2, -3...)")
-    parser.add_argument("--prompt", default="", help="text description of the music")
+    parser.add_argument("-o", "--output", required=True, help=OUTPUT_HELP)
+    parser.add_argument("--prompt", help="text description of the music")
     parser.add_argument("--variations", type=int, default=1, help="how many candidates (decoded as one batch)")
     parser.add_argument("--seed", type=int, help="make the result reproducible")
     parser.add_argument("--model", help="hub id or local directory (default: model.id in the config)")
-    parser.add_argument("--config", help="config file (default: the project's config.yaml)")
-    parser.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a setting")
+    add_config_arguments(parser)
     parser.add_argument("--temperature", type=float)
     parser.add_argument("--top-p", type=float)
     parser.add_argument("--top-k", type=int)
@@ -67,12 +69,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         "'A minor pentatonic' or pitch classes '0,2,4,5,7,9,11'")
     parser.add_argument("--max-notes", type=int, help="stop each variation after this many notes")
     parser.add_argument("--max-new-tokens", type=int, help="stop each variation after this many ids")
-    parser.add_argument("--grid", help="snap new notes: 1/4, 1/8, 1/8T, 1/16, 1/16T, 1/32 or off")
+    parser.add_argument("--grid", help=GRID_HELP)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     generate = commands.add_parser("generate", help="write new music from a text prompt into a .mid file")
-    generate.add_argument("text", help="text description of the music")
+    generate.add_argument("text", nargs="?", help="text description of the music (or --prompt TEXT)")
     generate.add_argument("--bars", type=int, default=8)
     generate.add_argument("--tempo", type=float, default=120.0, help="beats per minute")
     generate.add_argument("--time-sig", default="4/4")
@@ -102,11 +104,26 @@ def register(commands: argparse._SubParsersAction) -> None:
         sub.set_defaults(handler=run_offline, mode=mode)
 
 
-def _output_paths(output: str, count: int) -> list[Path]:
-    path = Path(output)
-    if count == 1:
-        return [path]
-    return [path.with_name(f"{path.stem}-{i + 1}{path.suffix or '.mid'}") for i in range(count)]
+def prompt_of(args: argparse.Namespace) -> str:
+    """The prompt, given once: as generate's first argument or with --prompt, never two different ones."""
+    text, flag = getattr(args, "text", None), args.prompt
+    if text is not None and flag is not None and text != flag:
+        raise ValueError(f"two prompts given ({text!r} and --prompt {flag!r}): give the text once, either as "
+                         "the first argument or with --prompt")
+    return text if text is not None else (flag or "")
+
+
+def no_notes_hint(instruments: frozenset[int] | None, counts: list[int]) -> str | None:
+    """Why a result with --instruments came back empty, and what to try: the likeliest surprise of the flag."""
+    if not instruments or all(counts):
+        return None
+    from bridge.amt.gm import instrument_name
+
+    empty = ", ".join(str(i + 1) for i, count in enumerate(counts) if not count)
+    named = ", ".join(f"{i} ({instrument_name(i)})" for i in sorted(instruments))
+    return (f"variation {empty} has no new notes: with --instruments the model may write only {named}, and it "
+            "ended the span before writing one of them (this checkpoint rarely writes them there). Try a prompt "
+            "that names them, more bars, another --seed, a higher --temperature, or leave --instruments out")
 
 
 def _build_request(args: argparse.Namespace, config: dict, content=None):
@@ -141,13 +158,13 @@ def _build_request(args: argparse.Namespace, config: dict, content=None):
         if not 1 <= args.bars <= limits["max_bars"]:
             raise ValueError(f"--bars must be 1..{limits['max_bars']}")
         start, end = 0.0, args.bars * meter.beats_per_bar
-        prompt = args.text
+        prompt = prompt_of(args)
     else:
         if content is None:
             content = read_input_file(args.input)
         tempo, meter, notes = content.tempo, content.time_signature, tuple(content.notes)
         bar = meter.beats_per_bar
-        prompt = args.prompt
+        prompt = prompt_of(args)
         last = max((n.end for n in notes), default=0.0)
         if args.mode == "continue":
             if not 1 <= args.bars <= limits["max_bars"]:
@@ -188,19 +205,19 @@ def _write_result(path: Path, request, content, result, variation) -> None:
 
 
 def run_offline(args: argparse.Namespace) -> int:
-    from bridge.engine.engine import Engine
+    """Check everything the user typed (config, input, output) before the slow part: loading the model."""
+    from bridge.cli_model_loading import load_in_stages, quiet_library_logging, terminal_stages
     from bridge.engine.loading import ModelLoadError
     from bridge.progress import ProgressBar
 
-    overrides = parse_set_options(args.set)
-    if args.model:
-        overrides["model.id"] = args.model
-    config = load_config(args.config, overrides=overrides)
+    config = config_from_args(args, {"model.id": args.model}, {"model.id": "--model"})
     content = read_input_file(args.input) if args.mode != "generate" else None
     request = _build_request(args, config, content)
-    model_config = dict(config["model"], warmup=False)
+    for path in [args.output, *variation_paths(args.output, request.variations)]:
+        check_writable(str(path))
+    quiet_library_logging()
     try:
-        engine = Engine.from_config(model_config)
+        engine = load_in_stages(dict(config["model"], warmup=False), terminal_stages())
     except ModelLoadError as error:
         print(f"midi-llm-bridge: error: {error}", file=sys.stderr)
         return 3
@@ -211,8 +228,11 @@ def run_offline(args: argparse.Namespace) -> int:
         bar.close()
     for warning in result.warnings:
         print(f"note: {warning}", file=sys.stderr)
-    paths = _output_paths(args.output, len(result.variations))
+    paths = variation_paths(args.output, len(result.variations))
     for path, variation in zip(paths, result.variations):
         _write_result(path, request, content, result, variation)
+    hint = no_notes_hint(request.constraints.instruments, [len(v.new_notes) for v in result.variations])
+    if hint:
+        print(f"note: {hint}", file=sys.stderr)
     print(f"seed {result.seed}, {result.sampled_tokens} ids in {result.seconds:.2f} s", file=sys.stderr)
     return 0

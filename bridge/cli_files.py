@@ -24,6 +24,35 @@ def is_midi_path(path: str | None) -> bool:
     return bool(path) and Path(path).suffix.lower() in MIDI_SUFFIXES
 
 
+def variation_paths(output: str, count: int) -> list[Path]:
+    """Where the variations go: ``out.mid`` itself, then ``out-2.mid``, ``out-3.mid``...
+
+    The one naming for every command (local and ``request``): the file the user named is
+    always written, so a script that asked for one file finds it whatever the count.
+    A name without a MIDI suffix gets ``.mid``.
+    """
+    path = Path(output)
+    if path.suffix.lower() not in MIDI_SUFFIXES:
+        path = path.with_name(path.name + ".mid")
+    return [path] + [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(2, count + 1)]
+
+
+def check_writable(output: str | None, flag: str = "-o") -> None:
+    """Refuse an output nobody can write before the model runs, not after minutes of decoding."""
+    import os
+
+    if not output:
+        return
+    path = Path(output)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ValueError(f"{flag} {output}: is a folder; give a file name such as {path / 'out.mid'}")
+    if not folder.is_dir():
+        raise ValueError(f"{flag} {output}: the folder {folder} does not exist; create it or write elsewhere")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"{flag} {output}: cannot write there (permission denied); choose another place")
+
+
 def read_input_file(path: str) -> MidiContent:
     """The input .mid, read once: its notes go to the model and the file itself is the base of the output."""
     from bridge.amt.midi_file import read_midi

@@ -20,13 +20,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bridge.cli_engine import GRID_HELP, OUTPUT_HELP, no_notes_hint
+from bridge.cli_files import check_writable, variation_paths
+from bridge.cli_settings import add_config_arguments, config_from_args
+
 ACTIONS = ("ping", "status", "reload", "generate", "continue", "infill", "accompany", "cancel", "transport")
 EXIT_DAEMON_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RUNNING, EXIT_TIMEOUT = 1, 2, 3, 4
-
-
-def _default_port() -> int:
-    text = os.environ.get("MIDI_LLM_BRIDGE__OSC__PORT", "")
-    return int(text) if text.strip().isdigit() else 9123
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -39,12 +38,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                "3 no daemon answering, 4 timed out. The JSON layout is in docs/protocol.md.",
     )
     parser.add_argument("action", choices=ACTIONS)
-    where = parser.add_argument_group("daemon")
-    where.add_argument("--port", type=int, default=None, help="daemon's UDP port (default 9123, or "
-                                                              "MIDI_LLM_BRIDGE__OSC__PORT)")
-    where.add_argument("--host", default="127.0.0.1", help="daemon's host (default %(default)s)")
-    where.add_argument("--secret", default=os.environ.get("MIDI_LLM_BRIDGE__OSC__SECRET"),
-                       help="the daemon's osc.secret (default: MIDI_LLM_BRIDGE__OSC__SECRET)")
+    where = parser.add_argument_group("daemon (defaults: the same settings the daemon reads)")
+    add_config_arguments(where)
+    where.add_argument("--port", type=int, default=None, help="daemon's UDP port (default: osc.port, 9123)")
+    where.add_argument("--host", default=None, help="daemon's host (default: osc.host, 127.0.0.1; a daemon "
+                                                    "listening on all interfaces is reached on loopback)")
+    where.add_argument("--secret", default=None, help="the daemon's osc.secret (default: osc.secret, e.g. "
+                                                      "MIDI_LLM_BRIDGE__OSC__SECRET)")
     where.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the result "
                                                                     "(default %(default)s)")
     where.add_argument("--id", dest="request_id", help="this request's id (default: a random number); "
@@ -65,7 +65,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     music.add_argument("--end-bar", type=int, help="last bar to write, included")
     music.add_argument("--variations", type=int, help="how many candidates (decoded as one batch)")
     music.add_argument("--seed", type=int, help="make the result reproducible (0..2147483647)")
-    music.add_argument("--grid", help="snap new notes: off, 1/4, 1/8, 1/8T, 1/16, 1/16T, 1/32")
+    music.add_argument("--grid", help=GRID_HELP)
     music.add_argument("--temperature", type=float)
     music.add_argument("--top-p", type=float)
     music.add_argument("--top-k", type=int)
@@ -93,7 +93,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     live.add_argument("--state", choices=("play", "stop"), help="transport: the DAW started or stopped")
     live.add_argument("--beat", type=float, default=0.0, help="transport play: the song position in beats")
     out = parser.add_argument_group("output")
-    out.add_argument("-o", "--output", help="write a .mid file (variations 2.. get -2, -3 ... before .mid)")
+    out.add_argument("-o", "--output", help=OUTPUT_HELP)
     out.add_argument("--json", dest="json_out", help="write the result as JSON to this file (- = standard output)")
     out.add_argument("--progress-file", help="append one line per event (accepted N, started, progress F N, "
                                              "done, error CODE MESSAGE) for a polling script")
@@ -272,15 +272,6 @@ def notes_json(notes: list[Any]) -> list[dict[str, Any]]:
             for n in notes]
 
 
-def _output_paths(output: str, count: int) -> list[Path]:
-    path = Path(output)
-    if path.suffix.lower() not in (".mid", ".midi"):
-        path = path.with_name(path.name + ".mid")
-    if count == 1:
-        return [path]
-    return [path] + [path.with_name(f"{path.stem}-{i + 1}{path.suffix}") for i in range(1, count)]
-
-
 def _song(options: dict[str, Any]):
     from bridge.amt.tempo import TempoChange, TempoMap, TimeSignature
 
@@ -291,15 +282,27 @@ def _song(options: dict[str, Any]):
 
 # ----- the command -------------------------------------------------------------------------
 
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def daemon_address(args: argparse.Namespace) -> tuple[int, str, str | None]:
+    """Port, host and secret of the daemon: the flags, else the settings the daemon itself reads."""
+    config = config_from_args(args, {"osc.port": args.port}, {"osc.port": "--port"})
+    osc = config["osc"]
+    host = args.host if args.host is not None else osc["host"]
+    host = WILDCARD_HOSTS.get(host.strip(), host)
+    return osc["port"], host, args.secret if args.secret is not None else osc["secret"]
+
+
 
 def run_request(args: argparse.Namespace) -> int:
     from bridge.client import Client, DaemonError, DaemonUnreachable, RequestTimeout
 
-    port = args.port if args.port is not None else _default_port()
     progress = ProgressFile(args.progress_file)
     document: dict[str, Any] = {}
     try:
-        with Client(port, args.host, secret=args.secret) as client:
+        port, host, secret = daemon_address(args)
+        with Client(port, host, secret=secret) as client:
             if args.action in ("ping", "status", "reload"):
                 # reload: a daemon whose model could not be loaded loads it again (its pong says loading).
                 info = {"ping": client.ping, "status": client.status, "reload": client.reload}[args.action]()
@@ -369,6 +372,7 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
 
     notes: list[Any] = []
     song: dict[str, Any] = {}
+    check_writable(args.output)
     if args.input:
         notes, song = read_input(args.input)
     content = song.pop("content", None)
@@ -389,11 +393,11 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
     seconds = args.units == "seconds"
     files: list[str] = []
     if file_out is not None and args.output:
-        files = file_out.write(_output_paths(args.output, len(result.variations)), result)
+        files = file_out.write(variation_paths(args.output, len(result.variations)), result)
         if args.whole:
             result.variations = [file_out.whole(variation) for variation in result.variations]
     elif args.output:
-        paths = _output_paths(args.output, len(result.variations))
+        paths = variation_paths(args.output, len(result.variations))
         for path, variation in zip(paths, result.variations):
             beats = variation
             if seconds:
@@ -432,5 +436,8 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
         _write_json("-", document)
     for path in files:
         print(f"{path}", file=sys.stderr)
+    hint = no_notes_hint(frozenset(options.get("instrument", ())), [len(v) for v in result.variations])
+    if hint:
+        print(f"note: {hint}", file=sys.stderr)
     progress.line("done")
     return 0

@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-from bridge.config import DEFAULT_CONFIG_FILE, load_config, parse_set_options
+from bridge.cli_model_loading import load_in_stages, quiet_library_logging
+from bridge.cli_settings import add_config_arguments, config_from_args
 
 log = logging.getLogger("bridge.daemon")
 
@@ -24,13 +25,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Load the model once and serve it over OSC/UDP until SIGINT or SIGTERM. Listens on "
                     "127.0.0.1 unless told otherwise; any other interface requires osc.secret.",
     )
-    parser.add_argument("--config", help="config file (default: the project's config.yaml)")
+    add_config_arguments(parser)
     parser.add_argument("--port", type=int, help="UDP port (default: osc.port, 9123)")
     parser.add_argument("--host", help="interface to listen on (default: osc.host, 127.0.0.1); anything but "
                                        "loopback needs osc.secret (e.g. MIDI_LLM_BRIDGE__OSC__SECRET=...)")
     parser.add_argument("--model", help="hub id or local directory (default: model.id)")
-    parser.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
-                        help="override a setting, e.g. --set limits.queue_length=4 (repeatable)")
     parser.set_defaults(handler=run_serve)
 
 
@@ -41,22 +40,12 @@ def _configure_logging(config: dict) -> None:
         handler = logging.FileHandler(config["logging"]["file"], encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-    for noisy in ("httpx", "httpcore", "urllib3", "filelock"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_library_logging()
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    overrides = parse_set_options(args.set)
-    if args.port is not None:
-        overrides["osc.port"] = args.port
-    if args.host is not None:
-        overrides["osc.host"] = args.host
-    if args.model is not None:
-        overrides["model.id"] = args.model
-    path = args.config
-    if path is None and DEFAULT_CONFIG_FILE.is_file():
-        path = DEFAULT_CONFIG_FILE
-    config = load_config(path, overrides=overrides)
+    config = config_from_args(args, {"osc.port": args.port, "osc.host": args.host, "model.id": args.model},
+                              {"osc.port": "--port", "osc.host": "--host", "model.id": "--model"})
     _configure_logging(config)
 
     from bridge.daemon.server import Daemon
@@ -76,29 +65,6 @@ def run_serve(args: argparse.Namespace) -> int:
               f"Check with `midi-llm-bridge request ping --port {port}`, or pick another port with --port.",
               file=sys.stderr)
         return 2
-
-
-def load_in_stages(model: dict, report) -> object:
-    """Download (with bytes), load, warm up: each stage reported so ping/status and the DAWs can show it."""
-    from bridge.engine.download import DownloadReporter, fetch_model, needs_download
-    from bridge.progress import ProgressBar
-
-    model_id = model["id"]
-    if needs_download(model):
-        log.info("downloading %s into the Hugging Face cache", model_id)
-        report("downloading", f"downloading {model_id}")
-        bar = ProgressBar(f"downloading {model_id}")
-        fetch_model(model, DownloadReporter(model_id, lambda message, done, total: report(
-            "downloading", message, done, total), bar.show))
-        bar.close()
-    report("loading", f"loading {model_id}")
-    from bridge.engine.engine import Engine
-
-    engine = Engine.from_config({**model, "warmup": False})
-    if model.get("warmup", True):
-        report("warming_up", f"warming up {model_id}")
-        engine.warm_up()
-    return engine
 
 
 async def _serve(daemon) -> int:

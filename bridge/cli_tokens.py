@@ -16,6 +16,7 @@ import sys
 from bridge.amt import sequence, vocab
 from bridge.amt.midi_file import read_midi
 from bridge.amt.notes import events_to_raw_tokens
+from bridge.cli_settings import add_config_arguments, config_from_args
 
 
 def seconds_to_span_ticks(seconds: float) -> int:
@@ -40,10 +41,14 @@ def add_tokens_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--end", type=float, metavar="END", help="end of the accompaniment span in seconds")
     parser.add_argument("--window", type=int, default=sequence.AMT_WINDOW_TOKENS,
                         help="ids of history the model sees (default %(default)s, the 1,024-token AMT models)")
+    add_config_arguments(parser)
     parser.set_defaults(handler=run_tokens)
 
 
 def run_tokens(args: argparse.Namespace) -> int:
+    # tokens uses no setting, but reads them like every command: a bad config.yaml is refused here too,
+    # not only when the daemon or a generating command meets it later
+    config_from_args(args)
     if args.infill is not None and args.accompany is not None:
         raise ValueError("use either --infill or --accompany, not both")
     if args.accompany is not None and args.end is None:

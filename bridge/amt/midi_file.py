@@ -77,7 +77,10 @@ def _open(source: str | os.PathLike[str] | bytes) -> mido.MidiFile:
         raise MidiFileError(f"{source}: permission denied") from None
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, mido.KeySignatureError) as error:
         name = "data" if isinstance(source, (bytes, bytearray)) else str(source)
-        raise MidiFileError(f"{name}: not a readable standard MIDI file ({error})") from None
+        reason = str(error) or ("it is empty or ends too early" if isinstance(error, EOFError) else
+                                type(error).__name__)
+        raise MidiFileError(f"{name}: not a readable standard MIDI file ({reason}); export it again from your DAW "
+                            "as a standard MIDI file (.mid, type 0 or 1)") from None
 
 
 def read_midi(source: str | os.PathLike[str] | bytes) -> MidiContent:

@@ -97,6 +97,9 @@ def load_model(
     started = time.perf_counter()
     if threads:
         torch.set_num_threads(threads)
+    if Path(model_id).expanduser().is_file():
+        raise ModelLoadError(f"model {model_id!r} is a file; give a hub id (owner/name) or the folder that holds "
+                             "the checkpoint (config.json and the weights)")
     is_local = Path(model_id).expanduser().is_dir()
     source = str(Path(model_id).expanduser()) if is_local else model_id
     if not is_local and (model_id.startswith((".", "/", "~")) or os.sep in model_id.strip("/").replace("/", "", 1)):
