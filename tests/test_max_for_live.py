@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 import pytest
 
 from bridge import protocol as P
+from bridge.protocol import limits
 from bridge.amt.gm import GM_PROGRAM_NAMES, instrument_from_track_name
 from tests.m4l_support import ENV, M4L, builder, embedded_script, needs_node, node, run_scenario, serve
 
@@ -168,6 +169,24 @@ def test_the_javascript_agrees_with_the_python_side(tmp_path):
     assert dump["protocol"] == P.PROTOCOL_VERSION and dump["notesPerChunk"] == P.NOTES_PER_CHUNK
     for name, guess in dump["guesses"].items():
         assert guess == instrument_from_track_name(name), name
+
+
+@needs_node
+def test_the_javascript_takes_its_limits_from_one_table_equal_to_the_python_one(tmp_path):
+    """midi_llm_limits.js is the JS side's one place for the bridge's fixed limits: each value is the one
+    bridge/protocol/limits.py gives, and the device and the tools read them from it (the prompt cut, the
+    sampling ranges, the seed)."""
+    out = tmp_path / "dump.json"
+    done = node("unit.js", "--dump", str(out))
+    assert done.returncode == 0, done.stderr
+    table = json.loads(out.read_text())["limits"]
+    assert {"MAX_PROMPT_CHARACTERS", "MAX_SEED", "MIN_TEMPERATURE", "MAX_TEMPERATURE", "MIN_TOP_P",
+            "MAX_TOP_P"} <= set(table)
+    assert table == {name: getattr(limits, name) for name in table}
+    for source in (M4L / "src").glob("*.js"):
+        if source.name != "midi_llm_limits.js":
+            text = source.read_text(encoding="utf-8")
+            assert not re.search(r"MAX_PROMPT\w* = |\b214748364[67]\b", text), f"{source.name} writes a limit again"
 
 
 def scenario(name: str, daemon_port: int | None = None, env: dict | None = None) -> str:

@@ -17,7 +17,6 @@ var MidiLLM = (function () {
     var NOTE_ATOMS = 7;
     var NOTES_PER_CHUNK = 32; // 3 + 7 x 32 = 227 atoms: under Max's 256
     var MAX_ATOMS = 256;
-    var MAX_PROMPT = 2000;
     var DRUMS = 128;
     var EPS = 1e-6;
 
@@ -247,6 +246,7 @@ var MidiLLM = (function () {
         NOTE_ATOMS: NOTE_ATOMS,
         NOTES_PER_CHUNK: NOTES_PER_CHUNK,
         MAX_ATOMS: MAX_ATOMS,
+        LIMITS: MidiLLMLimits, // midi_llm_limits.js: the bridge's fixed limits
         DRUMS: DRUMS,
         EPS: EPS,
         MODES: MODES,

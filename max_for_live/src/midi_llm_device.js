@@ -326,11 +326,11 @@ function variations(value) {
 }
 
 function temperature(value) {
-    settings.temperature = Math.max(0.01, Math.min(5, Number(value)));
+    settings.temperature = core.clamp(Number(value), core.LIMITS.MIN_TEMPERATURE, core.LIMITS.MAX_TEMPERATURE);
 }
 
 function top_p(value) {
-    settings.topP = Math.max(0.01, Math.min(1, Number(value)));
+    settings.topP = core.clamp(Number(value), core.LIMITS.MIN_TOP_P, core.LIMITS.MAX_TOP_P);
 }
 
 // Menu index 0 = what this track plays; 1..129 = GM programs 0..127 and drums (128).
@@ -347,7 +347,7 @@ function target(index) {
 }
 
 function seed(value) {
-    settings.seed = Math.max(0, Math.round(Number(value)));
+    settings.seed = core.clamp(Math.round(Number(value)), 0, core.LIMITS.MAX_SEED);
 }
 
 function daemon_port(value) {

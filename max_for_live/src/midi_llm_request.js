@@ -17,7 +17,7 @@
     var round6 = core.round6;
     var clamp = core.clamp;
 
-    var MAX_PROMPT = 2000;
+    var LIMITS = core.LIMITS;
 
     function noteAtoms(note, instrument, origin) {
         return [
@@ -70,7 +70,7 @@
         var header = [PREFIX + "/" + p.mode, p.id, p.replyPort];
         var prompt = String(p.prompt || "").replace(/^\s+|\s+$/g, "");
         if (prompt) {
-            header.push("prompt", prompt.slice(0, MAX_PROMPT));
+            header.push("prompt", prompt.slice(0, LIMITS.MAX_PROMPT_CHARACTERS));
         }
         if (notes.length) {
             header.push("notes", notes.length);

@@ -369,7 +369,7 @@ Tool.prototype.prepare = function (snapshot) {
     var clipId = clip ? clip.id : null;
     var seed;
     if (snapshot.reroll) {
-        seed = 1 + Math.floor(Math.random() * 2147483646);
+        seed = 1 + Math.floor(Math.random() * (core.LIMITS.MAX_SEED - 1));
         if (this.last && this.last.clipId === clipId) {
             return toolCore.again(this.last, this.nextId(), seed);
         }
@@ -626,17 +626,17 @@ function high(value) {
 }
 
 function seed(value) {
-    settings.seed = Math.max(0, Math.round(Number(value)));
+    settings.seed = core.clamp(Math.round(Number(value)), 0, core.LIMITS.MAX_SEED);
     changed();
 }
 
 function temperature(value) {
-    settings.temperature = Math.max(0.01, Math.min(5, Number(value)));
+    settings.temperature = core.clamp(Number(value), core.LIMITS.MIN_TEMPERATURE, core.LIMITS.MAX_TEMPERATURE);
     changed();
 }
 
 function top_p(value) {
-    settings.topP = Math.max(0.01, Math.min(1, Number(value)));
+    settings.topP = core.clamp(Number(value), core.LIMITS.MIN_TOP_P, core.LIMITS.MAX_TOP_P);
     changed();
 }
 

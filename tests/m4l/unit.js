@@ -406,7 +406,7 @@ function dump(file) {
         guesses[name] = core.instrumentFromTrackName(name);
     }
     fs.writeFileSync(file, JSON.stringify({gm: core.GM_NAMES, guesses, protocol: core.PROTOCOL_VERSION,
-        notesPerChunk: core.NOTES_PER_CHUNK}));
+        notesPerChunk: core.NOTES_PER_CHUNK, limits: core.LIMITS}));
 }
 
 function main() {
