@@ -18,7 +18,6 @@ variations.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import secrets
@@ -36,7 +35,8 @@ from bridge.engine.keep_modes import RhythmSlot
 from bridge.engine.loading import LoadedModel
 from bridge.engine.machine import SKIP, Finished, Force, Rebuild, RowMachine, Sample, request_rules
 from bridge.engine.machine.masks import note_mask
-from bridge.engine.sampling import SamplingOptions, sample, sample_each
+from bridge.engine.sampling import SamplingOptions, draw, draw_each
+from bridge.engine.steppers import device_tensor, make_stepper
 from bridge.engine.window import WindowPolicy, history_capacity
 
 log = logging.getLogger(__name__)
@@ -90,23 +90,31 @@ class Decoder:
 
     ``window_margin`` (ids) is room a window rebuild leaves free (see
     :class:`bridge.engine.window.WindowPolicy`); 0 is the reference's layout.
+    ``decode_step`` is how the model is stepped (bridge/engine/steppers.py):
+    ``eager`` (the model's own forward, sampling on the host), ``static`` (a
+    pre-allocated cache and a lean step, sampling on the device), ``compiled``
+    (static with the one-id step compiled) or ``auto``. On the CPU every mode
+    gives the same notes for a seed. ``ids_on_device`` keeps sampled ids on the
+    device and syncs once per note (default: on CUDA and MPS with a static step).
     """
 
-    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0):
+    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0, decode_step: str = "auto",
+                 ids_on_device: bool | None = None):
         self.loaded = loaded
         self.profile = loaded.profile
         self.device = loaded.device
         self.window_margin = window_margin
-        self.base = loaded.model.base_model
         head = loaded.model.get_output_embeddings()
         self.head_weight: torch.Tensor = head.weight
         self.head_bias: torch.Tensor | None = getattr(head, "bias", None)
         tokenizer = loaded.tokenizer
         pad = getattr(tokenizer, "pad_token_id", None) if tokenizer is not None else None
         self.pad_id = int(pad) if pad is not None else self.profile.model_id(vocab.SEPARATOR)
-        # transformers 5 renamed past_key_values to cache; the cache object is updated in place.
-        parameters = inspect.signature(self.base.forward).parameters
-        self.cache_argument = "cache" if "cache" in parameters else "past_key_values"
+        self.stepper = make_stepper(loaded, self.pad_id, decode_step)
+        on_device = self.stepper.samples_on_device
+        self.generator_device = self.device if on_device else torch.device("cpu")
+        self.ids_on_device = (on_device and self.device.type != "cpu") if ids_on_device is None else (
+            ids_on_device and on_device)
 
     # ----- model calls -------------------------------------------------------------------
 
@@ -119,34 +127,39 @@ class Decoder:
             logits = logits + self.head_bias[lo:hi]
         return logits.float()
 
+    def _draw(self, logits: torch.Tensor, sampling: SamplingOptions, rows: list[_Row]) -> torch.Tensor:
+        """One choice per row of ``logits``, where the rows' generators live (the host for the eager step)."""
+        return draw(logits.to(self.generator_device), sampling, [r.generator for r in rows])
+
     def _forward(self, rows: list[_Row], chunks: list[list[int]], state: dict) -> torch.Tensor:
         """Feed one right-padded chunk per row; returns the hidden state of each row's last real id."""
-        width = max(1, max(len(c) for c in chunks))
-        batch = len(rows)
-        ids = torch.full((batch, width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((batch, width), dtype=torch.long)
-        positions = torch.zeros((batch, width), dtype=torch.long)
-        last = torch.zeros(batch, dtype=torch.long)
-        for b, (row, chunk) in enumerate(zip(rows, chunks)):
-            n = len(chunk)
-            if n:
-                ids[b, :n] = torch.tensor(chunk, dtype=torch.long)
-                mask[b, :n] = 1
-                positions[b, :n] = torch.arange(row.cached, row.cached + n)
-            positions[b, n:] = max(row.cached + n - 1, 0)
-            last[b] = max(n - 1, 0)
-            row.cached += n
-        state["mask"] = torch.cat([state["mask"], mask.to(self.device)], dim=1)
-        output = self.base(
-            input_ids=ids.to(self.device),
-            attention_mask=state["mask"],
-            position_ids=positions.to(self.device),
-            use_cache=True,
-            **{self.cache_argument: state["cache"]},
-        )
+        hidden = self.stepper.feed(chunks, [r.cached for r in rows])
+        for row, chunk in zip(rows, chunks):
+            row.cached += len(chunk)
         state["stats"].forward_calls += 1
-        hidden = output.last_hidden_state
-        return hidden[torch.arange(batch, device=hidden.device), last.to(hidden.device)]
+        return hidden
+
+    def _feed_one(self, rows: list[_Row], ids: torch.Tensor, feeding: list[_Row], state: dict) -> torch.Tensor:
+        """Feed one model id to each row of ``feeding`` (``ids`` [batch], by row index); the others pad."""
+        real = [False] * len(rows)
+        for row in feeding:
+            real[row.index] = True
+        if not self.ids_on_device:
+            values = ids.tolist()
+            return self._forward(rows, [[values[b]] if real[b] else [] for b in range(len(rows))], state)
+        hidden = self.stepper.feed_ids(ids.to(self.device), real, [r.cached for r in rows])
+        for row in feeding:
+            row.cached += 1
+        state["stats"].forward_calls += 1
+        return hidden
+
+    def _index(self, rows: list[_Row], device: torch.device | None = None) -> torch.Tensor:
+        """The rows' batch indices as a tensor on ``device`` (the model's by default)."""
+        return self._ids([r.index for r in rows], device or self.device)
+
+    @staticmethod
+    def _ids(values: list[int], device: torch.device) -> torch.Tensor:
+        return device_tensor(values, torch.long, device)
 
     # ----- windows -----------------------------------------------------------------------
 
@@ -160,8 +173,7 @@ class Decoder:
 
     def _rebuild(self, rows: list[_Row], prefix: list[int], state: dict) -> torch.Tensor:
         """A fresh cache: each row's prefix and window (the machine picks a new window where it went stale)."""
-        state["cache"] = self._new_cache()
-        state["mask"] = torch.zeros((len(rows), 0), dtype=torch.long, device=self.device)
+        self.stepper.reset(len(rows))
         state["stats"].rebuilds += 1
         chunks = []
         for row in rows:
@@ -173,12 +185,6 @@ class Decoder:
             row.fed = len(row.machine.sequence.tokens)
             chunks.append(prefix + [self.profile.model_id(t) for t in row.machine.window_ids()])
         return self._forward(rows, chunks, state)
-
-    @staticmethod
-    def _new_cache():
-        from transformers import DynamicCache
-
-        return DynamicCache()
 
     # ----- the loop ----------------------------------------------------------------------
 
@@ -231,7 +237,8 @@ class Decoder:
         rules = request_rules(plan, policy, constraints, max_new_tokens, rhythm, pitches)
         if seed is None:
             seed = secrets.randbits(31)
-        rows = [_Row(i, RowMachine(rules, plan.new_state()), torch.Generator().manual_seed(row_seed(seed, i)))
+        rows = [_Row(i, RowMachine(rules, plan.new_state()),
+                     torch.Generator(device=self.generator_device).manual_seed(row_seed(seed, i)))
                 for i in range(variations)]
         span = max(1, plan.end - plan.start)
 
@@ -248,7 +255,7 @@ class Decoder:
                 elif on_event is not None:
                     on_event(row.index, item)
 
-        state: dict = {"stats": stats}
+        state: dict = {"stats": stats, "sampling": sampling, "check_cancel": check_cancel, "report": report}
         check_cancel()
         hidden = self._rebuild(rows, prefix, state)
         while True:
@@ -274,29 +281,9 @@ class Decoder:
             elif rules.rhythm is None and any(r.fed < len(r.machine.sequence.tokens) for r in active):
                 hidden = self._forward(rows, [self._pending(r) if not r.done else [] for r in rows], state)
             if rules.rhythm is not None:
-                writing, hidden = self._fixed_onsets(rows, active, state, report)
+                self._fixed_onsets(rows, active, state)
             else:
-                writing, hidden = self._sampled_onsets(rows, active, hidden, sampling, state, check_cancel, report)
-            if not writing:
-                continue
-            # Slot 2: the note (or REST), as the machine allows or forces it.
-            check_cancel()
-            index = torch.tensor([r.index for r in writing], device=hidden.device)
-            sampled_rows = [r for r in writing if isinstance(r.machine.expect(), Sample)]
-            if sampled_rows:
-                chosen = index if len(sampled_rows) == len(writing) else torch.tensor(
-                    [r.index for r in sampled_rows], device=hidden.device)
-                first = vocab.NOTE_OFFSET
-                logits = self._head(hidden[chosen], first, first + NOTE_SLOT_SIZE)
-                masks = torch.stack([note_mask(r.machine.expect().notes, self.device) for r in sampled_rows])
-                notes = sample(logits.masked_fill(~masks, -math.inf), sampling, [r.generator for r in sampled_rows])
-                for row, note in zip(sampled_rows, notes):
-                    row.machine.push(first + note)
-            for row in writing:
-                if row not in sampled_rows:
-                    row.machine.push(row.machine.expect().id)
-                row.fed = len(row.machine.sequence.tokens) - 1  # time and duration are in the cache, the note is not
-                report(row)
+                self._sampled_triplets(rows, active, hidden, state)
             if on_progress is not None:
                 done_ticks = min(max(max(plan.start, r.machine.current_time) - plan.start, 0) if not r.done
                                  else span for r in rows)
@@ -307,69 +294,106 @@ class Decoder:
             on_progress(1.0)
         return [RowResult(r.machine.events, r.machine.finish_reason, r.machine.unplaced) for r in rows], stats
 
-    def _sampled_onsets(self, rows, active, hidden, sampling, state, check_cancel, report):
-        """Onset and duration of each active row, sampled where the machine allows a choice; returns (writing, hidden).
+    def _notes(self, writing: list[_Row], hidden: torch.Tensor, sampling: SamplingOptions) -> torch.Tensor:
+        """The note id (AMT) of each writing row, as the machine allows or forces it; a tensor, no sync.
 
-        Each row's onset is drawn over its own allowed times only.
+        ``hidden`` is [batch, hidden], the states that predict the notes.
         """
+        notes = torch.zeros(len(writing), dtype=torch.long, device=self.generator_device)
+        expected = [r.machine.note_expectation() for r in writing]
+        sampled = [b for b, e in enumerate(expected) if isinstance(e, Sample)]
+        if sampled:
+            first = vocab.NOTE_OFFSET
+            logits = self._head(hidden[self._index([writing[b] for b in sampled])], first, first + NOTE_SLOT_SIZE)
+            masks = torch.stack([note_mask(expected[b].notes, self.device) for b in sampled])
+            chosen = self._draw(logits.masked_fill(~masks, -math.inf), sampling, [writing[b] for b in sampled])
+            notes[self._ids(sampled, notes.device)] = chosen + first
+        forced = [b for b, e in enumerate(expected) if isinstance(e, Force)]
+        if forced:
+            notes[self._ids(forced, notes.device)] = self._ids([expected[b].id for b in forced], notes.device)
+        return notes
+
+    def _sampled_triplets(self, rows: list[_Row], active: list[_Row], hidden: torch.Tensor, state: dict) -> None:
+        """One event per active row: onset, duration and note, sampled where the machine allows a choice.
+
+        Each row's onset is drawn over its own allowed times only. With
+        ``ids_on_device`` the three ids stay on the device until one sync per
+        note; otherwise each is read back as drawn, so a row whose onset ends
+        it feeds nothing more.
+        """
+        sampling, check_cancel, report = state["sampling"], state["check_cancel"], state["report"]
+        deferred = self.ids_on_device
         # Slot 0: the onset (keep pitches: a chord's later notes have it forced).
-        sampled_rows, expected, onsets = [], {}, {}
+        expected, writing = {}, []
         for row in active:
             expected[row.index] = row.machine.expect()
             if isinstance(expected[row.index], Finished):
                 row.done = True
                 report(row)
-            elif isinstance(expected[row.index], Sample):
-                sampled_rows.append(row)
-        if sampled_rows:
-            rows_index = torch.tensor([r.index for r in sampled_rows], device=hidden.device)
-            first = min(expected[r.index].first for r in sampled_rows)
-            logits = self._head(hidden[rows_index], first, vocab.TIME_OFFSET + vocab.MAX_TIME)
-            own = [logits[b, expected[r.index].first - first: expected[r.index].end - first]
-                   for b, r in enumerate(sampled_rows)]
-            for row, choice in zip(sampled_rows, sample_each(own, sampling, [r.generator for r in sampled_rows])):
-                onsets[row.index] = expected[row.index].first + choice
-        writing = []
-        for row in active:
-            if row.done:
-                continue
-            if isinstance(expected[row.index], Force):
-                onsets[row.index] = expected[row.index].id
-            row.machine.push(onsets[row.index])
-            if row.machine.done:  # the onset reached the end
-                row.done = True
-                report(row)
             else:
                 writing.append(row)
         if not writing:
-            return [], hidden
+            return
+        onsets = torch.zeros(len(rows), dtype=torch.long, device=self.generator_device)
+        sampled = [r for r in writing if isinstance(expected[r.index], Sample)]
+        if sampled:
+            first = min(expected[r.index].first for r in sampled)
+            logits = self._head(hidden[self._index(sampled)], first, vocab.TIME_OFFSET + vocab.MAX_TIME)
+            own = [logits[b, expected[r.index].first - first: expected[r.index].end - first].to(self.generator_device)
+                   for b, r in enumerate(sampled)]
+            choices = draw_each(own, sampling, [r.generator for r in sampled])
+            firsts = self._ids([expected[r.index].first for r in sampled], onsets.device)
+            onsets[self._index(sampled, onsets.device)] = choices + firsts
+        forced = [r for r in writing if isinstance(expected[r.index], Force)]
+        if forced:
+            onsets[self._index(forced, onsets.device)] = self._ids([expected[r.index].id for r in forced], onsets.device)
+        if not deferred:
+            values = onsets.tolist()
+            for row in writing:
+                row.machine.push(values[row.index])
+                if row.machine.done:  # the onset reached the end
+                    row.done = True
+                    report(row)
+            writing = [r for r in writing if not r.done]
+            if not writing:
+                return
         # Slot 1: the duration.
         check_cancel()
-        chunks = [[] for _ in rows]
-        for row in writing:
-            chunks[row.index] = [self.profile.model_id(onsets[row.index])]
-        hidden = self._forward(rows, chunks, state)
-        index = torch.tensor([r.index for r in writing], device=hidden.device)
-        logits = self._head(hidden[index], vocab.DURATION_OFFSET, vocab.NOTE_OFFSET)
+        hidden = self._feed_one(rows, onsets + self.profile.midi_offset, writing, state)
+        logits = self._head(hidden[self._index(writing)], vocab.DURATION_OFFSET, vocab.NOTE_OFFSET)
+        durations = torch.zeros(len(rows), dtype=torch.long, device=self.generator_device)
+        durations[self._index(writing, durations.device)] = self._draw(logits, sampling, writing) + vocab.DURATION_OFFSET
+        if not deferred:
+            values = durations.tolist()
+            for row in writing:
+                row.machine.push(values[row.index])
         check_cancel()
-        chunks = [[] for _ in rows]
-        for row, duration in zip(writing, sample(logits, sampling, [r.generator for r in writing])):
-            row.machine.push(vocab.DURATION_OFFSET + duration)
-            chunks[row.index] = [self.profile.model_id(vocab.DURATION_OFFSET + duration)]
-        hidden = self._forward(rows, chunks, state)  # its last state predicts the note
-        return writing, hidden
+        hidden = self._feed_one(rows, durations + self.profile.midi_offset, writing, state)
+        # Slot 2: the note (or REST), as the machine allows or forces it; then the one read back per note.
+        check_cancel()
+        notes = self._notes(writing, hidden, sampling)
+        index = self._index(writing, notes.device)
+        triplets = torch.stack([onsets[index], durations[index], notes]).T.tolist()
+        for row, (onset, duration, note) in zip(writing, triplets):
+            if deferred:
+                row.machine.push(onset)
+                if row.machine.done:  # the onset reached the end: its duration and note are dropped
+                    row.done = True
+                    report(row)
+                    continue
+                row.machine.push(duration)
+            row.machine.push(note)
+            row.fed = len(row.machine.sequence.tokens) - 1  # time and duration are in the cache, the note is not
+            report(row)
 
-    def _fixed_onsets(self, rows, active, state, report):
-        """Keep rhythm: feed each active row's pending ids and its fixed onset and duration in one forward.
-
-        Returns the rows writing and the hidden state that predicts their notes;
-        the machine passes over slots that can get no note before anything is fed.
-        """
+    def _fixed_onsets(self, rows: list[_Row], active: list[_Row], state: dict) -> None:
+        """Keep rhythm: feed each active row's pending ids and its fixed onset and duration in one forward, then
+        sample its note; the machine passes over slots that can get no note before anything is fed."""
         writing = []
         chunks: list[list[int]] = [[] for _ in rows]
         for row in active:
             expected = row.machine.expect()
-            report(row)
+            state["report"](row)
             if isinstance(expected, Finished):
                 row.done = True
                 continue
@@ -381,8 +405,13 @@ class Decoder:
             chunks[row.index] = chunk
             writing.append(row)
         if not writing:
-            return [], None
-        return writing, self._forward(rows, chunks, state)
+            return
+        hidden = self._forward(rows, chunks, state)
+        state["check_cancel"]()
+        for row, note in zip(writing, self._notes(writing, hidden, state["sampling"]).tolist()):
+            row.machine.push(note)
+            row.fed = len(row.machine.sequence.tokens) - 1
+            state["report"](row)
 
 
 def row_seed(seed: int, row: int) -> int:

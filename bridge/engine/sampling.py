@@ -1,6 +1,8 @@
 """Temperature, top-k and nucleus (top-p) sampling over a slice of the vocabulary.
 
-Sampling happens on the CPU with one seeded generator per variation. Each row
+Each variation has its own seeded generator: on the CPU for the eager path
+(logits copied to the host), on the model's device for the static-cache step
+(:func:`draw`, no host sync; on the CPU the two are the same draws). Each row
 is filtered and drawn from over its own choices only (its own slice of the
 vocabulary, never a slice shared with the other rows), so a row's draws depend
 on its own state alone: a seed gives the same notes for a variation whatever
@@ -52,20 +54,29 @@ def filter_logits(logits: torch.Tensor, options: SamplingOptions) -> torch.Tenso
     return scaled
 
 
+def draw(logits: torch.Tensor, options: SamplingOptions, generators: list[torch.Generator]) -> torch.Tensor:
+    """One index per row of ``logits`` [rows, choices], as a tensor on the logits' device (no host sync).
+
+    Each row is drawn with its own generator, which must live on the same
+    device: on the CPU this is exactly :func:`sample`'s draw.
+    """
+    probabilities = torch.softmax(filter_logits(logits.float(), options), dim=-1)
+    return torch.cat([torch.multinomial(row, 1, generator=generator)
+                      for row, generator in zip(probabilities, generators)])
+
+
+def draw_each(rows: list[torch.Tensor], options: SamplingOptions, generators: list[torch.Generator]) -> torch.Tensor:
+    """One index per 1-D tensor of ``rows``, each over its own choices (lengths may differ); a tensor, no host sync."""
+    return torch.cat([torch.multinomial(torch.softmax(filter_logits(logits.float(), options), dim=-1), 1,
+                                        generator=generator)
+                      for logits, generator in zip(rows, generators)])
+
+
 def sample(logits: torch.Tensor, options: SamplingOptions, generators: list[torch.Generator]) -> list[int]:
-    """One index per row of ``logits`` [rows, choices] (rows sampled with their own generator)."""
-    filtered = filter_logits(logits.float().cpu(), options)
-    probabilities = torch.softmax(filtered, dim=-1)
-    choices = []
-    for row, generator in zip(probabilities, generators):
-        choices.append(int(torch.multinomial(row, 1, generator=generator)))
-    return choices
+    """One index per row of ``logits`` [rows, choices], drawn on the CPU (rows sampled with their own generator)."""
+    return draw(logits.cpu(), options, generators).tolist()
 
 
 def sample_each(rows: list[torch.Tensor], options: SamplingOptions, generators: list[torch.Generator]) -> list[int]:
-    """One index per 1-D tensor of ``rows``, each over its own choices (the rows may differ in length)."""
-    choices = []
-    for logits, generator in zip(rows, generators):
-        probabilities = torch.softmax(filter_logits(logits.float().cpu(), options), dim=-1)
-        choices.append(int(torch.multinomial(probabilities, 1, generator=generator)))
-    return choices
+    """One index per 1-D tensor of ``rows``, each over its own choices, drawn on the CPU."""
+    return draw_each([logits.cpu() for logits in rows], options, generators).tolist()

@@ -143,11 +143,20 @@ class RowMachine:
                 return Force(DURATION, vocab.DURATION_OFFSET + duration)
             return Sample(DURATION, vocab.DURATION_OFFSET, vocab.NOTE_OFFSET)
         if self._phase == _NOTE:
-            if self.rules.pitches is not None:
-                return Force(NOTE, vocab.NOTE_OFFSET + self.keep.chord[self.keep.member_index])
-            rule = self._slot_rule if self.rules.rhythm is not None else capped(self.rules.notes, self.instruments)
-            return Sample(NOTE, vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE, rule)
+            return self.note_expectation()
         return self._before_event()
+
+    def note_expectation(self) -> Sample | Force:
+        """What the note slot of the event being written will be, once its onset and duration are pushed.
+
+        Valid as soon as :meth:`expect` has answered the onset: it does not
+        depend on the onset and duration values, so a backend may sample a
+        whole triplet on its device and push the three ids after one sync.
+        """
+        if self.rules.pitches is not None:
+            return Force(NOTE, vocab.NOTE_OFFSET + self.keep.chord[self.keep.member_index])
+        rule = self._slot_rule if self.rules.rhythm is not None else capped(self.rules.notes, self.instruments)
+        return Sample(NOTE, vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE, rule)
 
     def _before_event(self) -> Expectation:
         rules = self.rules
