@@ -44,14 +44,12 @@ def test_first_start_reports_download_bytes_then_loading_warming_up_ready(tmp_pa
             daemon.wait_for("ready:")
         finally:
             daemon.stop()
-    order = []
-    for answer in states:
-        if not order or order[-1] != answer["state"]:
-            order.append(answer["state"])
-    if order[:2] == ["loading", "downloading"]:  # the state before the first stage is reported
-        order = order[1:]
-    assert order[-1] == "ready", states
-    assert order.index("downloading") < order.index("loading") < order.index("warming_up") < order.index("ready")
+    # ping sees the long stages; the log has every stage in order (warming up a tiny model is too quick to poll)
+    assert [answer["state"] for answer in states][-1] == "ready", states
+    assert "downloading" in [answer["state"] for answer in states], states
+    stages = [f"downloading {REPO} into", f"loading {REPO}", f"warming up {REPO}", "ready:"]
+    where = [next(i for i, line in enumerate(daemon.log) if stage in line) for stage in stages]
+    assert where == sorted(where), daemon.log
     downloading = [answer for answer in states if answer["state"] == "downloading" and answer["bytes_total"]]
     assert downloading, states
     last = downloading[-1]

@@ -97,11 +97,16 @@ def test_reaper_scripts_current_stale_and_absent(tmp_path):
     installed = resource / "Scripts" / "MIDI-LLM"
     installed.mkdir(parents=True)
     assert clients.check_reaper([resource])[0].status == checks.NOTE  # folder, no scripts
-    shutil.copy(clients.REAPER_LIBRARY, installed)
+    shutil.copytree(clients.REAPER_LIBRARY.parent, installed, dirs_exist_ok=True)
     assert clients.check_reaper([resource])[0].status == checks.OK
-    (installed / clients.REAPER_LIBRARY.name).write_text("-- an older version\n")
+    modules = sorted(installed.glob("midi-llm_*.lua"))
+    module = next(path for path in modules if path.name != clients.REAPER_LIBRARY.name)
+    module.write_text("-- an older version\n")
     stale = clients.check_reaper([resource])[0]
-    assert stale.status == checks.PROBLEM and "not this version" in stale.message
+    assert stale.status == checks.PROBLEM and "not this version" in stale.message and module.name in stale.message
+    shutil.copy(clients.REAPER_LIBRARY.parent / module.name, module)
+    (installed / "MIDI-LLM - Generate.lua").unlink()
+    assert "MIDI-LLM - Generate.lua" in clients.check_reaper([resource])[0].message
 
 
 def test_reaper_scripts_through_the_command(tmp_path):

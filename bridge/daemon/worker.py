@@ -99,6 +99,7 @@ class Worker:
         self.daemon = daemon
         self.engine = engine
         self._factory = engine_factory
+        self._last_stage = ""
         self._retry = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="midi-llm-worker", daemon=True)
@@ -159,7 +160,11 @@ class Worker:
         return True
 
     def _report_stage(self, state: str, message: str, done: int = 0, total: int = 0) -> None:
-        """The factory's progress (downloading with bytes, loading, warming_up), shown by ping/status."""
+        """The factory's progress (downloading with bytes, loading, warming_up), shown by ping/status and logged
+        once per stage (the download's own lines come every 10%)."""
+        if state != self._last_stage:
+            self._last_stage = state
+            log.info("%s", message)
         self.daemon.call_in_loop(self.daemon.load_progress, state, message, done, total)
 
     # ----- jobs -------------------------------------------------------------------------

@@ -100,8 +100,20 @@ def check_live(libraries: list[Path] | None = None) -> list[Finding]:
     return findings
 
 
+def _stale_reaper_files(installed: Path) -> list[str]:
+    """The scripts of this version that are missing or different in an installed MIDI-LLM folder."""
+    stale = []
+    for reference in sorted(REAPER_LIBRARY.parent.iterdir()):
+        if reference.suffix not in (".lua", ".jsfx"):
+            continue
+        copy = installed / reference.name
+        if not copy.is_file() or copy.read_bytes() != reference.read_bytes():
+            stale.append(reference.name)
+    return stale
+
+
 def check_reaper(resources: list[Path] | None = None) -> list[Finding]:
-    """The ReaScripts in REAPER's Scripts folder (copied by hand or installed by ReaPack)."""
+    """The ReaScripts in REAPER's Scripts folder (copied by hand or installed by ReaPack): every file matches."""
     resources = reaper_resource_folders() if resources is None else resources
     present = [folder for folder in resources if folder.is_dir()]
     if not present:
@@ -112,4 +124,14 @@ def check_reaper(resources: list[Path] | None = None) -> list[Finding]:
     update = "install the scripts again from reaper_scripts/MIDI-LLM (or update them in ReaPack)"
     if not copies:
         return [Finding("reaper", NOTE, f"the MIDI-LLM scripts are not in {present[0] / 'Scripts'}", update)]
-    return [_compare("reaper", "the MIDI-LLM ReaScripts", copies, REAPER_LIBRARY, update)]
+    findings = []
+    for library in copies:
+        stale = _stale_reaper_files(library.parent)
+        if stale:
+            shown = ", ".join(stale[:4]) + (f" and {len(stale) - 4} more" if len(stale) > 4 else "")
+            findings.append(Finding("reaper", PROBLEM, f"the MIDI-LLM ReaScripts at {library.parent} are not this "
+                                                       f"version of midi-llm-bridge ({shown} missing or different).",
+                                    update))
+        else:
+            findings.append(Finding("reaper", OK, f"the MIDI-LLM ReaScripts installed and up to date: {library.parent}"))
+    return findings
