@@ -47,8 +47,9 @@ def test_first_start_reports_download_bytes_then_loading_warming_up_ready(tmp_pa
     # ping sees the long stages; the log has every stage in order (warming up a tiny model is too quick to poll)
     assert [answer["state"] for answer in states][-1] == "ready", states
     assert "downloading" in [answer["state"] for answer in states], states
-    stages = [f"downloading {REPO} into", f"loading {REPO}", f"warming up {REPO}", "ready:"]
-    where = [next(i for i, line in enumerate(daemon.log) if stage in line) for stage in stages]
+    stages = [f": downloading {REPO} into", f": loading {REPO}", f": warming up {REPO}", ": ready:"]
+    where = [next(i for i, line in enumerate(daemon.log) if stage in line and "listening" not in line)
+             for stage in stages]
     assert where == sorted(where), daemon.log
     downloading = [answer for answer in states if answer["state"] == "downloading" and answer["bytes_total"]]
     assert downloading, states
