@@ -69,6 +69,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "warmup": _setting(bool, True),
         "threads": _setting(int, 0, _range(0, 256)),
         "window_margin": _setting(int, 0, _range(0, 600)),
+        "decode_step": _setting(str, "auto", _one_of("auto", "eager", "static", "compiled")),
         "backend": _setting(str, "auto", _one_of("auto", "transformers", "vllm")),
         "vllm_url": _setting(str, None, optional=True),
         "vllm_api_key": _setting(str, None, optional=True),

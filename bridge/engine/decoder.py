@@ -93,17 +93,20 @@ class Decoder:
     ``decode_step`` is how the model is stepped (bridge/engine/steppers.py):
     ``eager`` (the model's own forward, sampling on the host), ``static`` (a
     pre-allocated cache and a lean step, sampling on the device), ``compiled``
-    (static with the one-id step compiled) or ``auto``. On the CPU every mode
-    gives the same notes for a seed. ``ids_on_device`` keeps sampled ids on the
+    (static with the one-id step compiled) or ``auto`` (the engine's default,
+    from ``model.decode_step``); eager, the reference path that every
+    checkpoint and the model's forward hooks see, is this class's default. On
+    the CPU every mode gives the same notes for a seed. ``ids_on_device`` keeps sampled ids on the
     device and syncs once per note (default: on CUDA and MPS with a static step).
     """
 
-    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0, decode_step: str = "auto",
+    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0, decode_step: str = "eager",
                  ids_on_device: bool | None = None):
         self.loaded = loaded
         self.profile = loaded.profile
         self.device = loaded.device
         self.window_margin = window_margin
+        self.base = loaded.model.base_model
         head = loaded.model.get_output_embeddings()
         self.head_weight: torch.Tensor = head.weight
         self.head_bias: torch.Tensor | None = getattr(head, "bias", None)

@@ -58,9 +58,11 @@ class Engine:
     """Owns one loaded model; runs one request at a time (variations are batched), or several at once when
     its decoder batches requests itself (``concurrent``: the vLLM backend, bridge/engine/backends/)."""
 
-    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0, decoder: Any = None):
+    def __init__(self, loaded: LoadedModel, *, window_margin: int = 0, decode_step: str = "auto",
+                 decoder: Any = None):
         self.loaded = loaded
-        self.decoder = decoder if decoder is not None else Decoder(loaded, window_margin=window_margin)
+        self.decoder = decoder if decoder is not None else Decoder(loaded, window_margin=window_margin,
+                                                                   decode_step=decode_step)
         self.concurrent = bool(getattr(self.decoder, "concurrent", False))
         self._lock = contextlib.nullcontext() if self.concurrent else threading.Lock()
 
@@ -83,7 +85,8 @@ class Engine:
             revision=model_config.get("revision"),
             threads=model_config.get("threads", 0),
         )
-        engine = cls(loaded, window_margin=model_config.get("window_margin", 0))
+        engine = cls(loaded, window_margin=model_config.get("window_margin", 0),
+                     decode_step=model_config.get("decode_step", "auto"))
         if model_config.get("warmup", True):
             engine.warm_up()
         return engine
