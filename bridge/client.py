@@ -312,7 +312,28 @@ class Client:
     def wait(self, request_id: int | str, *, timeout: float = 600.0, accept_timeout: float = 30.0,
              on_progress: ProgressCallback | None = None, on_note: NoteCallback | None = None,
              on_event: EventCallback | None = None) -> Result:
-        """Collect the replies of ``request_id`` until its result is complete (or an error)."""
+        """Collect the replies of ``request_id`` until its result is complete (or an error).
+
+        A client that gives up (the timeout, or Ctrl-C) cancels the request, so the daemon
+        does not spend minutes on a result nobody will read while others wait in its queue.
+        """
+        try:
+            return self._collect(request_id, timeout=timeout, accept_timeout=accept_timeout,
+                                 on_progress=on_progress, on_note=on_note, on_event=on_event)
+        except (RequestTimeout, KeyboardInterrupt):
+            self.abandon(request_id)
+            raise
+
+    def abandon(self, request_id: int | str, timeout: float = 0.5) -> None:
+        """Cancel ``request_id`` on the way out: best effort, never raising (the daemon may be gone)."""
+        try:
+            self.cancel(request_id, timeout=timeout)
+        except (DaemonError, OSError):
+            pass
+
+    def _collect(self, request_id: int | str, *, timeout: float, accept_timeout: float,
+                 on_progress: ProgressCallback | None, on_note: NoteCallback | None,
+                 on_event: EventCallback | None) -> Result:
         deadline = time.monotonic() + timeout
         job_messages = (P.ACCEPTED, P.STARTED, P.PROGRESS, P.NOTE, P.RESULT, P.WARNING, P.DONE, P.ERROR)
         wanted = self._for(request_id, *job_messages)
