@@ -271,7 +271,8 @@ def render_presentation(patcher: dict, height: int = 169,
                            f'fill="{fill}">{_escape(text)}</text>')
         elif kind == "textedit":
             out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" fill="#1e1e1e" stroke="#6a6a6a"/>')
-            out.append(f'<text x="{x + 5}" y="{y + 15}" font-size="11" fill="#7d7d7d">{_escape(placeholder)}</text>')
+            if box.get("varname") == "Prompt":  # the other fields (Daemon path, Secret) start empty
+                out.append(f'<text x="{x + 5}" y="{y + 15}" font-size="11" fill="#7d7d7d">{_escape(placeholder)}</text>')
         elif kind == "live.text":
             out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" fill="#f0c850" stroke="#1e1e1e"/>')
             out.append(f'<text x="{x + w / 2}" y="{y + h / 2 + 4}" font-size="{min(12, h - 6)}" text-anchor="middle" '

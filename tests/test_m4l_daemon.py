@@ -86,6 +86,14 @@ def test_daemon_down_the_device_starts_it_detached_and_the_request_succeeds(tmp_
 @pytest.mark.slow
 @needs_node
 @needs_posix_venv
+def test_the_launcher_remembers_the_secret_and_starts_the_daemon_with_it(tmp_path, dense_midi_llm_dir):
+    output = scenario("start_with_the_secret_then_generate", tmp_path, daemon_env(dense_midi_llm_dir), timeout=240)
+    assert output.startswith("ok start_with_the_secret_then_generate"), output
+
+
+@pytest.mark.slow
+@needs_node
+@needs_posix_venv
 def test_two_clients_at_once_start_one_daemon(tmp_path, dense_midi_llm_dir):
     output = scenario("two_clients_one_daemon", tmp_path, daemon_env(dense_midi_llm_dir), timeout=240)
     assert output.startswith("ok two_clients_one_daemon"), output

@@ -15,8 +15,8 @@ from xml.etree import ElementTree
 import pytest
 
 from bridge import protocol as P
-from bridge.protocol import limits
 from bridge.amt.gm import GM_PROGRAM_NAMES, instrument_from_track_name
+from bridge.protocol import limits
 from tests.m4l_support import ENV, M4L, builder, embedded_script, needs_node, node, run_scenario, serve
 
 # ----- the built device -------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def test_every_message_the_patcher_sends_to_js_has_a_handler():
             raise AssertionError(f"unexpected input to js: {box.get('text')}")
     assert selectors >= {"init", "go", "check", "prompt", "mode", "span", "bars", "variations", "temperature",
                          "top_p", "instrument", "grid", "target", "seed", "daemon_port", "reply_port", "launch",
-                         "autostart", "installation"}
+                         "autostart", "installation", "secret"}
     assert selectors <= handlers, selectors - handlers
     route = next(b for b in boxes.values() if b.get("text", "").startswith("route status"))
     for selector in route["text"].split()[1:]:

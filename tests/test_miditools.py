@@ -121,7 +121,7 @@ def test_the_tool_objects_are_wired_to_the_script(kind):
     assert (tool_in, 1, js, 2) in edges, "context into inlet 2"
     assert (js, 2, tool_out, 0) in edges
     assert (js, 0, by_text["udpsend 127.0.0.1 9123"], 0) in edges
-    assert (js, 1, by_text["route status button replyport daemonport daemon installation"], 0) in edges
+    assert (js, 1, by_text["route status button replyport daemonport daemon installation secret"], 0) in edges
     [(defer, _)] = [(d, i) for (s, o, d, i) in edges if s == js and o == 3]
     assert boxes[defer]["text"] == "deferlow" and (defer, 0, tool_in, 0) in edges, "the bang goes through deferlow"
     [into_udp] = [d for (s, o, d, i) in edges if s == by_text["udpreceive 9124"]]
@@ -150,11 +150,12 @@ def test_every_message_the_tool_patcher_sends_to_js_has_a_handler(kind):
         elif words[:1] != ["deferlow"]:
             raise AssertionError(f"unexpected input to js: {boxes[source].get('text')}")
     expected = {"init", "go", "reroll", "check", "prompt", "instrument", "grid", "scale", "low", "high", "seed",
-                "temperature", "top_p", "daemon_port", "reply_port", "page", "launch", "autostart", "installation"}
+                "temperature", "top_p", "daemon_port", "reply_port", "page", "launch", "autostart", "installation", "secret"}
     assert selectors == expected | ({"mode"} if kind == "transformation" else set())
     assert selectors | {"dictionary", "anything"} <= handlers
     script = TOOL_JS.read_text(encoding="utf-8")
-    for selector in boxes[by_text["route status button replyport daemonport daemon installation"]]["text"].split()[1:]:
+    route = by_text["route status button replyport daemonport daemon installation secret"]
+    for selector in boxes[route]["text"].split()[1:]:
         assert f'outlet(OUT_UI, "{selector}"' in script, f"the js never sends {selector} to the UI"
 
 

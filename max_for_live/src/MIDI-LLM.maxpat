@@ -194,10 +194,11 @@
 						330,
 						22
 					],
-					"text": "route status button replyport daemonport daemon installation",
+					"text": "route status button replyport daemonport daemon installation secret",
 					"numinlets": 1,
-					"numoutlets": 7,
+					"numoutlets": 8,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -482,7 +483,7 @@
 					"presentation_rect": [
 						4,
 						126,
-						562,
+						420,
 						38
 					],
 					"text": "MIDI-LLM: press Generate (the daemon starts by itself; Start daemon starts it by hand)",
@@ -1982,6 +1983,119 @@
 						""
 					]
 				}
+			},
+			{
+				"box": {
+					"id": "obj-90",
+					"maxclass": "comment",
+					"patching_rect": [
+						470,
+						700,
+						200,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						428,
+						126,
+						138,
+						15
+					],
+					"text": "Secret (the daemon's osc.secret)",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"fontsize": 9.0,
+					"varname": "Secret label"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-91",
+					"maxclass": "textedit",
+					"patching_rect": [
+						470,
+						730,
+						200,
+						22
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						428,
+						142,
+						138,
+						17
+					],
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					],
+					"keymode": 1,
+					"lines": 1,
+					"wordwrap": 0,
+					"varname": "Secret",
+					"parameter_enable": 0,
+					"fontsize": 9.0,
+					"annotation": "Secret: the daemon's osc.secret, when it has one (a daemon on another interface than loopback needs one); every message then carries it. Empty: none. Remembered for every MIDI-LLM device and tool, and given to a daemon the device starts."
+				}
+			},
+			{
+				"box": {
+					"id": "obj-92",
+					"maxclass": "newobj",
+					"patching_rect": [
+						470,
+						760,
+						64,
+						22
+					],
+					"text": "route text",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-93",
+					"maxclass": "newobj",
+					"patching_rect": [
+						470,
+						790,
+						100,
+						22
+					],
+					"text": "prepend secret",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-94",
+					"maxclass": "newobj",
+					"patching_rect": [
+						780,
+						372,
+						74,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
 			}
 		],
 		"lines": [
@@ -2749,6 +2863,78 @@
 					],
 					"source": [
 						"obj-80",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-92",
+						0
+					],
+					"source": [
+						"obj-91",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						0
+					],
+					"source": [
+						"obj-92",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						0
+					],
+					"source": [
+						"obj-92",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-93",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-94",
+						0
+					],
+					"source": [
+						"obj-8",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-91",
+						0
+					],
+					"source": [
+						"obj-94",
 						0
 					]
 				}

@@ -6,14 +6,15 @@
 // the watchdog, cancel and the status texts. The device (midi_llm_device.js) and the tools
 // (midi_llm_tool.js) inherit from it and supply what differs:
 //
-//   options: {settings (the script's settings: daemonPort, replyPort), deviceId, idPrefix,
+//   options: {settings (the script's settings: daemonPort, replyPort, secret), deviceId, idPrefix,
 //             send(message) (outlet 0, to [udpsend]), say(text) (the status line), log(text),
 //             ports(daemonPort, replyPort) (to [udpsend] and [udpreceive]), timer(callback)
 //             (a reschedulable Task, see MidiLLMClient.timer), cancelStates ({state: true}: the
 //             states before a job in which Cancel stops the ping), toLauncher(message) (to
 //             [node.script midi-llm-launcher.js]), daemonButton(label) (Start daemon / Reload
-//             model), showInstallation(path) (the Daemon path field), deviceFile() (the device's
-//             .amxd, where the launcher looks for the checkout)}
+//             model), showInstallation(path) (the Daemon path field), showSecret(text) (the
+//             Secret field), deviceFile() (the device's .amxd, where the launcher looks for the
+//             checkout)}
 //   methods the host defines: busy(), setButton(busy), request() (the request under way, to send
 //             again), complete(result), finished() (more to reset in finish(), optional),
 //             canCheck() (optional; default: not busy).
@@ -99,6 +100,7 @@ var MidiLLMClient = (function (core) {
         this.toLauncher = options.toLauncher;
         this.daemonButton = options.daemonButton;
         this.showInstallation = options.showInstallation;
+        this.showSecret = options.showSecret;
         this.deviceFile = options.deviceFile;
         this.counter = 1 + Math.floor(Math.random() * 50000);
         this.state = "idle";
@@ -151,6 +153,13 @@ var MidiLLMClient = (function (core) {
         this.ports(this.settings.daemonPort, port);
     };
 
+    // The daemon's osc.secret as typed into Secret (or remembered by the launcher); "" = none. Every
+    // message builder takes it (core.signed adds it), so every request carries it.
+    Client.prototype.secret = function () {
+        var secret = this.settings.secret;
+        return secret === undefined || secret === null ? "" : String(secret);
+    };
+
     // A job is with the daemon (not yet complete, not finished).
     Client.prototype.active = function () {
         return this.job !== null && ACTIVE[this.state] === true;
@@ -160,14 +169,25 @@ var MidiLLMClient = (function (core) {
         return !this.busy();
     };
 
-    // Ping the daemon (or send another message it answers with a pong: build(id, replyPort), e.g.
-    // core.reloadMessage); then(pong) when it answers, daemonDown() when it does not.
+    // Ping the daemon (or send another message it answers with a pong: build(id, replyPort, secret),
+    // e.g. core.reloadMessage); then(pong) when it answers, daemonDown() when it does not,
+    // onUnauthorized() when it refuses the secret.
     Client.prototype.ping = function (then, build) {
         var id = this.nextId();
         this.pongWaiter = {id: id, then: then};
-        this.send((build || core.pingMessage)(id, this.replyPort));
+        this.send((build || core.pingMessage)(id, this.replyPort, this.secret()));
         this.pongTimer.schedule(PONG_TIMEOUT);
     };
+
+    // The daemon answered a ping, a status or a request with unauthorized: it has a secret and this
+    // device's Secret is not it. The daemon is there (nothing to start): say what to type.
+    Client.prototype.onUnauthorized = function () {
+        this.pongWaiter = null;
+        this.pongTimer.cancel();
+        this.log("the daemon on port " + this.settings.daemonPort + " refused the request: unauthorized");
+        this.finish(core.TEXT.unauthorized(this.settings.daemonPort, this.secret() !== ""));
+    };
+
 
     Client.prototype.onPong = function (args) {
         var pong = core.parsePong(args);
@@ -230,6 +250,7 @@ var MidiLLMClient = (function (core) {
         var prepared, messages;
         try {
             prepared = prepare.call(this);
+            prepared.request.secret = this.secret();
             messages = core.buildRequest(prepared.request);
         } catch (error) {
             this.finish(error instanceof core.UserError ? error.message : "error: " + error.message);
@@ -289,7 +310,7 @@ var MidiLLMClient = (function (core) {
         this.outbox = [];
         this.state = "cancelling";
         this.say("cancelling...");
-        this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
+        this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id, this.secret()));
         this.cancelTimer.schedule(CANCEL_TIMEOUT);
     };
 
@@ -303,6 +324,16 @@ var MidiLLMClient = (function (core) {
             var info = core.parseInfo(args);
             if (info.protocol === core.PROTOCOL_VERSION) {
                 this.maxDatagramBytes = info.maxDatagramBytes;
+            }
+            return;
+        }
+        if (address === core.PREFIX + "/error" && args && String(args[1]) === "unauthorized") {
+            // The daemon has a secret this client did not send: for the ping under way, the job (its
+            // request or a resend) or a cancel. An answer to a message sent before the secret changed
+            // is old news.
+            var ping = this.pongWaiter && core.sameId(args[0], this.pongWaiter.id);
+            if (ping || (this.job && core.sameId(args[0], this.job.id)) || this.state === "cancelling") {
+                this.onUnauthorized();
             }
             return;
         }
@@ -374,7 +405,7 @@ var MidiLLMClient = (function (core) {
         }
         this.job.resends += 1;
         this.log("asking again for " + core.describeMissing(missing));
-        var messages = core.resendMessages(this.job.id, this.replyPort, missing);
+        var messages = core.resendMessages(this.job.id, this.replyPort, missing, this.secret());
         for (var i = 0; i < messages.length; i++) {
             this.send(messages[i]);
         }
@@ -430,7 +461,7 @@ var MidiLLMClient = (function (core) {
     // The device or tool is deleted: cancel its job with the daemon, stop every timer.
     Client.prototype.close = function () {
         if (this.active()) {
-            this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id));
+            this.send(core.cancelMessage(this.nextId(), this.replyPort, this.job.id, this.secret()));
         }
         this.pongTimer.cancel();
         this.watch.cancel();

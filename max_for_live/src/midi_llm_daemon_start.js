@@ -37,7 +37,7 @@ var MidiLLMDaemon = (function (core, client) {
         this.say(core.TEXT.daemonState(pong));
         this.daemonButton(buttonFor(pong));
         if (pong.state === "ready") {
-            this.send(core.statusMessage(this.nextId(), this.replyPort));
+            this.send(core.statusMessage(this.nextId(), this.replyPort, this.secret()));
         } else if (notYet(pong.state)) {
             this.watch.schedule(POLL);
         }
@@ -178,6 +178,20 @@ var MidiLLMDaemon = (function (core, client) {
             var first = !this.launcherReady;
             this.launcherReady = true;
             this.showInstallation(args.length ? String(args[0]) : "");
+            if (args.length > 1 && String(args[1]) !== "" && this.secret() === "") {
+                // The secret the launcher remembers for this user (typed into any MIDI-LLM's Secret);
+                // one typed here already wins (the launcher may say hello before it heard of it).
+                this.settings.secret = String(args[1]);
+                this.showSecret(this.secret());
+                if (this.state === "checking") {
+                    this.pongWaiter = null; // asked without the secret: ask again with it
+                    this.pongTimer.cancel();
+                    this.state = "idle";
+                }
+                if (this.state === "idle") {
+                    this.check();
+                }
+            }
             if (first && this.daemonAbsent && this.settings.autostart && this.state === "idle") {
                 this.launch(null);
             }

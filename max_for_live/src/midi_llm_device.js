@@ -32,7 +32,8 @@ var settings = {
     seed: 0,             // 0: a new seed each time
     daemonPort: 9123,
     replyPort: 0,        // 0: chosen from the device's id
-    autostart: 1         // start the daemon when none answers
+    autostart: 1,        // start the daemon when none answers
+    secret: ""           // the daemon's osc.secret: every message carries it (the Secret field)
 };
 
 var device = null;
@@ -64,6 +65,7 @@ function Device(Api) {
         toLauncher: function (message) { outlet(2, message); },
         daemonButton: function (label) { outlet(1, "daemon", label); },
         showInstallation: function (path) { outlet(1, "installation", path); },
+        showSecret: function (text) { outlet(1, "secret", text); },
         deviceFile: deviceFile
     });
     this.ctx = null;
@@ -387,6 +389,19 @@ function autostart(value) {
 function installation() {
     var words = Array.prototype.slice.call(arguments);
     outlet(2, ["installation"].concat(words.length === 1 && words[0] === "bang" ? [] : words));
+}
+
+// The Secret field: [textedit] -> [route text] -> [prepend secret]. The daemon's osc.secret, sent with
+// every message from now on; the launcher remembers it (for every MIDI-LLM device and tool of this
+// user) and gives it to a daemon it starts.
+function secret() {
+    var words = Array.prototype.slice.call(arguments);
+    var typed = words.length === 1 && words[0] === "bang" ? [] : words;
+    settings.secret = typed.join(" ");
+    outlet(2, ["secret"].concat(typed));
+    if (device && !device.busy()) {
+        device.check();
+    }
 }
 
 // The launcher's answers ("launcher hello", "launcher started ...": see midi_llm_launcher.js).

@@ -6,7 +6,9 @@
 //
 //   in:  launch <port> [device file]   start the daemon for <port>, unless a start is under way
 //        installation [path]           remember where midi-llm-bridge is (empty: forget it)
-//   out: launcher hello [path]         the launcher runs; the remembered installation
+//        secret [token]                remember the daemon's osc.secret (empty: none); a daemon it
+//                                      starts gets it (MIDI_LLM_BRIDGE__OSC__SECRET)
+//   out: launcher hello <path> <secret>  the launcher runs; the remembered installation and secret
 //        launcher started <pid> <program> <log>  a daemon was started, detached, its output in <log>
 //        launcher running <pid> <log>  another device or tool is starting one (or did): wait for it
 //        launcher failed <sentence>    it could not start one; the sentence says what to do
@@ -34,17 +36,34 @@ var LauncherMain = (function () {
         return maxApi.outlet("launcher", ...values.map((value) => (typeof value === "number" ? value : String(value))));
     }
 
-    function remembered() {
+    // max-for-live.json: {installation, secret}, for every MIDI-LLM device and tool of this user
+    // (scripts/setup.py writes the installation of the checkout it set up).
+    function rememberedAll() {
         try {
-            return String(JSON.parse(fs.readFileSync(LauncherPaths.settingsFile(dir), "utf8")).installation || "");
+            const stored = JSON.parse(fs.readFileSync(LauncherPaths.settingsFile(dir), "utf8"));
+            return stored && typeof stored === "object" ? stored : {};
         } catch (error) {
-            return "";
+            return {};
         }
     }
 
-    function remember(installation) {
+    function remembered(key = "installation") {
+        return String(rememberedAll()[key] || "");
+    }
+
+    function remember(key, value) {
+        const stored = rememberedAll();
+        stored[key] = value;
         fs.mkdirSync(dir, {recursive: true});
-        fs.writeFileSync(LauncherPaths.settingsFile(dir), JSON.stringify({installation: installation}, null, 1) + "\n");
+        const file = LauncherPaths.settingsFile(dir);
+        fs.writeFileSync(file + ".new", JSON.stringify(stored, null, 1) + "\n", {mode: 0o600});
+        fs.renameSync(file + ".new", file);
+    }
+
+    // The daemon's environment: Live's, with the remembered secret when there is one.
+    function daemonEnv() {
+        const secret = remembered("secret");
+        return secret ? Object.assign({}, process.env, {MIDI_LLM_BRIDGE__OSC__SECRET: secret}) : process.env;
     }
 
     function lastLine(file) {
@@ -91,7 +110,7 @@ var LauncherMain = (function () {
         let child;
         try {
             child = childProcess.spawn(found.program, ["serve", "--port", String(number)], {
-                detached: true, stdio: ["ignore", output, output], windowsHide: true, cwd: where.home, env: process.env
+                detached: true, stdio: ["ignore", output, output], windowsHide: true, cwd: where.home, env: daemonEnv()
             });
         } catch (error) {
             fs.closeSync(output);
@@ -117,7 +136,7 @@ var LauncherMain = (function () {
 
     function setInstallation(...words) {
         const installation = words.join(" ").trim();
-        remember(installation);
+        remember("installation", installation);
         if (!installation) {
             return reply("installation", "", "missing", "no Daemon path: looking in the device's folder and on PATH");
         }
@@ -130,10 +149,19 @@ var LauncherMain = (function () {
             "project's folder, its .venv, or the midi-llm-bridge program itself");
     }
 
+    function setSecret(...words) {
+        remember("secret", words.join(" "));
+    }
+
+    function hello() {
+        return reply("hello", remembered("installation"), remembered("secret"));
+    }
+
     maxApi.addHandler("launch", (port, deviceFile) => start(port, deviceFile));
     maxApi.addHandler("installation", setInstallation);
-    maxApi.addHandler("hello", () => reply("hello", remembered()));
-    reply("hello", remembered());
+    maxApi.addHandler("secret", setSecret);
+    maxApi.addHandler("hello", hello);
+    hello();
 
-    return {start: start, setInstallation: setInstallation};
+    return {start: start, setInstallation: setInstallation, setSecret: setSecret};
 }());

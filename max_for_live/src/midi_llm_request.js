@@ -1,6 +1,8 @@
 // MIDI-LLM for Max for Live: building a request per docs/protocol.md: its header, its notes in
 // numbered /midi-llm/notes chunks under Max's 256 atoms, and the small messages (ping, status,
-// reload, cancel, resend).
+// reload, cancel, resend). Every message but the /notes chunks goes through signed(): with a secret
+// (the daemon's osc.secret), each carries it as its last pair, "secret <token>" (docs/protocol.md,
+// section 2: a daemon with a secret answers any request without it with unauthorized only).
 //
 // ES5 only (Max's classic [js] object; in the tests, node's vm). It adds to the MidiLLM namespace
 // of midi_llm_core.js, which is loaded first.
@@ -18,6 +20,15 @@
     var clamp = core.clamp;
 
     var LIMITS = core.LIMITS;
+
+    var SECRET_ATOMS = 2; // "secret" <token>
+
+    // The one place the secret is added: at the end, where the daemon looks for it in every request
+    // (and where a daemon without a secret ignores it).
+    function signed(message, secret) {
+        var token = secret === undefined || secret === null ? "" : String(secret);
+        return token ? message.concat(["secret", token]) : message;
+    }
 
     function noteAtoms(note, instrument, origin) {
         return [
@@ -115,48 +126,47 @@
             header.push("pitch_class", ((Math.round(p.pitchClasses[i]) % 12) + 12) % 12);
         }
         header.push("whole", 0, "stream", 0);
-        if (p.secret) {
-            header.push("secret", p.secret);
-        }
         var atoms = [];
         for (i = 0; i < notes.length; i++) {
             atoms.push(noteAtoms(notes[i], p.instrument, origin));
         }
-        return [header].concat(chunkNotes(p.id, atoms, p.perChunk));
+        return [signed(header, p.secret)].concat(chunkNotes(p.id, atoms, p.perChunk));
     }
 
-    function pingMessage(id, replyPort) {
-        return [PREFIX + "/ping", id, replyPort];
+    // The small messages all take (id, replyPort, ..., secret): a client passes its secret to each.
+    function pingMessage(id, replyPort, secret) {
+        return signed([PREFIX + "/ping", id, replyPort], secret);
     }
 
-    function statusMessage(id, replyPort) {
-        return [PREFIX + "/status", id, replyPort];
+    function statusMessage(id, replyPort, secret) {
+        return signed([PREFIX + "/status", id, replyPort], secret);
     }
 
     // Load the model again after the daemon could not load it (state error).
-    function reloadMessage(id, replyPort) {
-        return [PREFIX + "/reload", id, replyPort];
+    function reloadMessage(id, replyPort, secret) {
+        return signed([PREFIX + "/reload", id, replyPort], secret);
     }
 
-    function cancelMessage(id, replyPort, target) {
-        return [PREFIX + "/cancel", id, replyPort, target];
+    function cancelMessage(id, replyPort, target, secret) {
+        return signed([PREFIX + "/cancel", id, replyPort, target], secret);
     }
 
-    // /midi-llm/resend messages for (variation, chunk) pairs, each under 256 atoms.
-    function resendMessages(id, replyPort, pairs) {
+    // /midi-llm/resend messages for (variation, chunk) pairs, each under 256 atoms with the secret.
+    function resendMessages(id, replyPort, pairs, secret) {
         var messages = [];
-        var per = Math.floor((MAX_ATOMS - 3) / 2);
+        var per = Math.floor((MAX_ATOMS - 3 - SECRET_ATOMS) / 2);
         for (var i = 0; i < pairs.length; i += per) {
             var message = [PREFIX + "/resend", id, replyPort];
             var group = pairs.slice(i, i + per);
             for (var j = 0; j < group.length; j++) {
                 message.push(group[j][0], group[j][1]);
             }
-            messages.push(message);
+            messages.push(signed(message, secret));
         }
         return messages;
     }
 
+    core.signed = signed;
     core.noteAtoms = noteAtoms;
     core.notesPerChunk = notesPerChunk;
     core.chunkNotes = chunkNotes;

@@ -62,6 +62,11 @@
             return "daemon speaks protocol " + theirs + ", this device " + PROTOCOL_VERSION +
                 ": update the device or the daemon so that both speak the same protocol";
         },
+        // The daemon has a secret (osc.secret) and refused this client's (none, or another one).
+        unauthorized: function (port, sent) {
+            return "the daemon on port " + port + (sent ? " refused the secret in Secret" : " needs its secret") +
+                ": type the daemon's osc.secret into Secret (next to Daemon path), then press Check";
+        },
         stoppedAnswering: function (port) {
             return "the daemon on port " + port + " stopped answering; is it still running?";
         },

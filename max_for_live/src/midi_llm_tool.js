@@ -43,7 +43,8 @@ var settings = {
     topP: 0.98,
     daemonPort: 9123,
     replyPort: 0,          // 0: chosen from the device's id
-    autostart: 1           // start the daemon when none answers
+    autostart: 1,          // start the daemon when none answers
+    secret: ""             // the daemon's osc.secret: every message carries it (the Secret field)
 };
 
 var OUT_OSC = 0, OUT_UI = 1, OUT_NOTES = 2, OUT_TRIGGER = 3, OUT_LAUNCHER = 4;
@@ -125,6 +126,7 @@ function Tool(Api) {
         toLauncher: function (message) { outlet(OUT_LAUNCHER, message); },
         daemonButton: function (label) { outlet(OUT_UI, "daemon", label); },
         showInstallation: function (path) { outlet(OUT_UI, "installation", path); },
+        showSecret: function (text) { outlet(OUT_UI, "secret", text); },
         deviceFile: deviceFile
     });
     this.snapshot = null;   // what the trigger handed over: input notes, context, re-roll?
@@ -464,7 +466,7 @@ var PAGES = [
     ["Prompt", "Instrument", "Grid", "Mode", "About", "Seed", "Generate", "Re-roll"],
     ["Scale label", "Scale", "Low label", "Low", "High label", "High", "Temperature label", "Temperature",
         "Top-p label", "Top-p", "Daemon label", "Daemon port", "Reply label", "Reply port", "Check"],
-    ["Path label", "Daemon path", "Start daemon", "Auto-start"]
+    ["Path label", "Daemon path", "Start daemon", "Auto-start", "Secret label", "Secret"]
 ];
 
 function readInterface() {
@@ -560,6 +562,19 @@ function autostart(value) {
 function installation() {
     var words = Array.prototype.slice.call(arguments);
     outlet(OUT_LAUNCHER, ["installation"].concat(words.length === 1 && words[0] === "bang" ? [] : words));
+}
+
+// The Secret field: [textedit] -> [route text] -> [prepend secret]. The daemon's osc.secret, sent with
+// every message from now on; the launcher remembers it (for every MIDI-LLM device and tool of this
+// user) and gives it to a daemon it starts.
+function secret() {
+    var words = Array.prototype.slice.call(arguments);
+    var typed = words.length === 1 && words[0] === "bang" ? [] : words;
+    settings.secret = typed.join(" ");
+    outlet(OUT_LAUNCHER, ["secret"].concat(typed));
+    if (tool && !tool.busy()) {
+        tool.check();
+    }
 }
 
 // The launcher's answers ("launcher hello", "launcher started ...": see midi_llm_launcher.js).

@@ -58,14 +58,20 @@ function daemonsOn(port) {
 
 // A ping from outside, as another DAW would send it: the pong's state, or null without an answer.
 async function pingState(port) {
+    const answer = await pingAnswer(port);
+    return answer && answer[0] === "/midi-llm/pong" ? answer[1][3] : null;
+}
+
+// The [address, args] a ping (with `extra` atoms, e.g. a secret) gets, or null without an answer.
+async function pingAnswer(port, extra = []) {
     const socket = dgram.createSocket("udp4");
     try {
         await new Promise((resolve) => socket.bind(0, "127.0.0.1", resolve));
         const answer = new Promise((resolve) => {
-            socket.on("message", (data) => resolve(decodeOsc(data)[0][1][3]));
+            socket.on("message", (data) => resolve(decodeOsc(data)[0]));
             setTimeout(() => resolve(null), 2000);
         });
-        socket.send(encodeOsc("/midi-llm/ping", [7, socket.address().port]), port, "127.0.0.1");
+        socket.send(encodeOsc("/midi-llm/ping", [7, socket.address().port, ...extra]), port, "127.0.0.1");
         return await answer;
     } finally {
         socket.close();
@@ -207,6 +213,47 @@ const scenarios = {
             return {pid, statuses: shown(device).slice(0, 6)};
         } finally {
             await device.quit();
+            await stopDaemons(port);
+        }
+    },
+
+    // The Secret field: the launcher remembers the secret, starts the daemon with it (so that daemon
+    // refuses a ping without it), and every message of the device carries it; a device loaded later
+    // gets it from its launcher's hello and talks to that daemon at once.
+    async start_with_the_secret_then_generate() {
+        const port = await freePort();
+        const secret = "launcher secret";
+        const live = oneClipSet();
+        const device = new MaxDevice({live, launcher: {env: launcherEnv()}, name: "first"});
+        const later = new MaxDevice({live: oneClipSet(), launcher: {env: launcherEnv()}, name: "later"});
+        try {
+            device.message("installation", ROOT);
+            device.message("secret", ...secret.split(" "));
+            await device.init({daemon_port: port, bars: 1});
+            device.message("go");
+            await device.waitForStatus(["done:", "error", "secret"], START_TIMEOUT);
+            assert.ok(device.status.startsWith("done:"), device.status);
+            assert.strictEqual(started(device).length, 1, JSON.stringify(device.launcherReplies));
+            const stored = JSON.parse(fs.readFileSync(path.join(process.env.MIDI_LLM_BRIDGE_STATE_DIR,
+                "max-for-live.json"), "utf8"));
+            assert.deepStrictEqual(stored, {installation: ROOT, secret});
+            for (const message of device.sent.filter((m) => m[0] !== "/midi-llm/notes")) {
+                assert.deepStrictEqual(message.slice(-2), ["secret", secret], `${message[0]} carries the secret`);
+            }
+            const bare = await pingAnswer(port);
+            assert.ok(bare && bare[0] === "/midi-llm/error" && bare[1][1] === "unauthorized",
+                `the started daemon has the secret: ${JSON.stringify(bare)}`);
+            assert.strictEqual((await pingAnswer(port, ["secret", secret]))[1][3], "ready");
+
+            await later.init({daemon_port: port, reply_port: device.replyPort + 1});
+            await later.waitFor(() => later.status.startsWith("ready"), 8000, "the later device to see the daemon");
+            assert.deepStrictEqual(later.secrets, [secret], "the Secret field shows the remembered secret");
+            assert.deepStrictEqual(started(later), [], "no second daemon");
+            assert.deepStrictEqual(device.errors.concat(later.errors), []);
+            return {status: device.status, later: later.status};
+        } finally {
+            await device.quit();
+            await later.quit();
             await stopDaemons(port);
         }
     },

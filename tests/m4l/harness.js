@@ -173,6 +173,7 @@ class MaxDevice {
         this.toLauncher = [];  // every message the script sent to node.script
         this.daemonLabels = [];
         this.installations = [];
+        this.secrets = [];     // what the script showed in the Secret field
         this.launcherReplies = [];
         this.nodeScript = null;
         if (options.launcher) {
@@ -322,6 +323,7 @@ class MaxDevice {
         case "replyport": this.bindReplyPort(args[0]); break;
         case "daemon": this.daemonLabels.push(String(args[0])); break;
         case "installation": this.installations.push(String(args.join(" "))); break;
+        case "secret": this.secrets.push(String(args.join(" "))); break;
         default: this.errors.push(`unknown UI message ${values.join(" ")}`);
         }
     }

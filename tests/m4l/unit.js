@@ -147,6 +147,61 @@ tests["a variation of which nothing came is asked for whole; a short count is re
     }
 };
 
+// A small seeded generator, so that a failing case can be run again.
+function random(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state * 1664525 + 1013904223) >>> 0;
+        return state / 4294967296;
+    };
+}
+
+tests["with a secret every message but a notes chunk ends with it; without one none carries it"] = () => {
+    const rand = random(20261201);
+    const words = ["S", "123", "s3cr3t-token", "two words", "secret", "ünïcode"];
+    for (let run = 0; run < 200; run++) {
+        const secret = rand() < 0.25 ? "" : words[Math.floor(rand() * words.length)];
+        const id = `m7-${run}`;
+        const pairs = Array.from({length: Math.floor(rand() * 400)}, (_, i) => [i % 3, Math.floor(rand() * 9) - 1]);
+        const messages = [
+            core.pingMessage(id, 9130, secret), core.statusMessage(id, 9130, secret),
+            core.reloadMessage(id, 9130, secret), core.cancelMessage(id, 9130, "m7-1", secret),
+            ...core.resendMessages(id, 9130, pairs, secret),
+            ...core.buildRequest(request({id, secret, prompt: rand() < 0.2 ? "secret" : "pads",
+                notes: notes(Math.floor(rand() * 90)), perChunk: 1 + Math.floor(rand() * 32)})),
+        ];
+        let resent = 0;
+        for (const message of messages) {
+            assert.ok(message.length - 1 <= core.MAX_ATOMS, `${message[0]}: ${message.length - 1} atoms`);
+            if (message[0] === "/midi-llm/notes") {
+                assert.ok(!message.slice(4).includes(secret || "secret"), "a notes chunk carries no secret");
+                continue;
+            }
+            same(message.slice(1, 2), [id], message[0]);
+            if (secret) {
+                same(message.slice(-2), ["secret", secret], `${message[0]} ends with its secret`);
+            } else {
+                // A request's options are name-value pairs (a prompt may be the word "secret").
+                const names = message[0] === "/midi-llm/infill" ? message.slice(3).filter((_, i) => i % 2 === 0)
+                    : message.slice(3);
+                assert.ok(!names.includes("secret"), `${message[0]} carries no secret`);
+            }
+            if (message[0] === "/midi-llm/resend") {
+                resent += (message.length - 3 - (secret ? 2 : 0)) / 2;
+            }
+        }
+        assert.strictEqual(resent, pairs.length, "every pair asked for, none cut off by the secret");
+    }
+    const s = request({secret: "S"});
+    assert.strictEqual(core.buildRequest(s)[0].filter((atom) => atom === "S").length, 1, "the secret goes once");
+};
+
+tests["the prompt is cut at the bridge's limit, from the one table"] = () => {
+    const limit = core.LIMITS.MAX_PROMPT_CHARACTERS;
+    const header = core.buildRequest(request({prompt: "x".repeat(limit + 50)}))[0];
+    assert.strictEqual(header[header.indexOf("prompt") + 1].length, limit);
+};
+
 tests["errors and status texts say what to do"] = () => {
     const job = new core.Job(5, "infill");
     same(job.handle("/midi-llm/error", [5, "too_large", "the span is 300 bars", 1]),
