@@ -24,8 +24,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Prints progress and the results; `make bench ARGS=--write` also updates docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/decode.py
+	$(BIN)/python benchmarks/decode.py $(ARGS)
 
 # Debian packages the tests use as real peers (JACK, Lua, liblo). Needs root; CI calls it.
 system-deps:

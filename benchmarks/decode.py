@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/decode.py
+    .venv/bin/python benchmarks/decode.py          # add --write to update docs/benchmarks.md
 
 Tiny checkpoints with the real vocabulary layouts (MIDI-LLM: Llama with
 183,286 ids and a text prompt; AMT: GPT-2 with 55,028 ids) are built in a
@@ -24,7 +24,7 @@ Each method decodes the same number of tokens in each scenario, so tokens per
 second are comparable. Scenario "infill": a 90 s piece written by the dense
 model, infill [30 s, 60 s) (prompt = the first 30 s, controls = the last 30 s).
 Scenario "generate": plain generation from nothing. The table is printed and
-written to docs/benchmarks.md.
+written to docs/benchmarks.md with ``--write``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import write_section  # noqa: E402
+from benchmarks.report import add_write_arguments, progress, publish  # noqa: E402
 from bridge.amt import sequence, vocab  # noqa: E402
 from bridge.engine.decoder import Decoder  # noqa: E402
 from bridge.engine.loading import LoadedModel, load_model  # noqa: E402
@@ -218,6 +218,7 @@ def scenarios(decoder: Decoder, prefix_ids: list[int]) -> dict[str, sequence.Dec
 def measure(loaded: LoadedModel, decoder: Decoder, prefix: list[int], plan: sequence.DecodingPlan, tokens: int,
             repeats: int, naive_repeats: int) -> dict[str, tuple[int, float]]:
     """(tokens, seconds) of each method on one plan, after a short warm-up of each."""
+    progress("warming up the three methods")
     naive_decode(loaded, prefix, plan, 6, torch.Generator().manual_seed(0))
     with torch.inference_mode():
         hf_generate(loaded, prefix, plan, 6)
@@ -233,23 +234,31 @@ def measure(loaded: LoadedModel, decoder: Decoder, prefix: list[int], plan: sequ
         with torch.inference_mode():
             return hf_generate(loaded, prefix, plan, tokens)
 
-    return {
-        "naive (reference-style)": timed(lambda: run_naive(False), naive_repeats),
-        "naive, last-position logits": timed(lambda: run_naive(True), repeats),
-        "transformers generate": timed(run_generate, repeats),
-        "ours (Decoder.decode)": timed(lambda: ours(decoder, prefix, plan, tokens, 1), repeats),
+    methods = {
+        "naive (reference-style)": (lambda: run_naive(False), naive_repeats),
+        "naive, last-position logits": (lambda: run_naive(True), repeats),
+        "transformers generate": (run_generate, repeats),
+        "ours (Decoder.decode)": (lambda: ours(decoder, prefix, plan, tokens, 1), repeats),
     }
+    measured = {}
+    for method, (function, runs) in methods.items():
+        progress(f"{method}: {tokens} tokens x {runs}")
+        measured[method] = timed(function, runs)
+    return measured
 
 
 def run(tokens: int, repeats: int, naive_repeats: int, hidden: int, layers: int) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as temporary:
+        progress(f"building the tiny checkpoints (hidden {hidden}, {layers} layers)")
         for profile_name, directory in build_models(Path(temporary), hidden, layers).items():
+            progress(f"{profile_name}: loading, and writing the 90 s piece the infill scenario starts from")
             loaded = load_model(str(directory), device="cpu")
             assert loaded.profile.name == profile_name
             decoder = Decoder(loaded)
             prefix = list(loaded.tokenizer(loaded.profile.prompt_text(PROMPT))["input_ids"]) if loaded.tokenizer else []
             for scenario, plan in scenarios(decoder, prefix).items():
+                progress(f"{profile_name}: {scenario}")
                 measured = measure(loaded, decoder, prefix, plan, tokens, repeats, naive_repeats)
                 group = [Row(method, profile_name, scenario, n, s) for method, (n, s) in measured.items()]
                 for row in group:
@@ -331,11 +340,11 @@ def markdown(rows: list[Row], options: argparse.Namespace, total_seconds: float)
         "the model is otherwise run. Reproduce with:",
         "",
         "```",
-        ".venv/bin/python benchmarks/decode.py",
+        ".venv/bin/python benchmarks/decode.py --write",
         "```",
         "",
         "(`--tokens`, `--threads`, `--repeats`, `--hidden`, `--layers` change the setup;",
-        "`--no-write` only prints.)",
+        "`--write` updates this file; without it the results are only printed.)",
         "",
         "### Methods",
         "",
@@ -411,8 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--hidden", type=int, default=64, help="hidden size of the tiny models")
     parser.add_argument("--layers", type=int, default=4, help="layers of the tiny models")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    add_write_arguments(parser)
     options = parser.parse_args(argv)
     if options.tokens % 3 or options.tokens < 3:
         parser.error("--tokens must be a positive multiple of 3 (whole note events)")
@@ -427,10 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print()
     print("\n".join(verdict(rows)))
-    if not options.no_write:
-        output = write_section("decode", markdown(rows, options, total),
-                               Path(options.output))
-        print(f"\nwritten to {output}")
+    publish(options, "decode", markdown(rows, options, total))
     return 0
 
 

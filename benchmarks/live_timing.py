@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import write_section  # noqa: E402
+from benchmarks.report import add_write_arguments, progress, publish  # noqa: E402
 from bridge.amt.notes import Note  # noqa: E402
 from bridge.amt.tempo import TempoMap  # noqa: E402
 from bridge.live.player import LivePlayer  # noqa: E402
@@ -61,6 +61,7 @@ def run_baseline(port, notes: list[Note], tempo: TempoMap, start: float) -> list
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=200)
+    add_write_arguments(parser)
     args = parser.parse_args()
     reason = JackServer.available()
     if reason:
@@ -76,6 +77,7 @@ def main() -> int:
     rows = []
     try:
         for method in ("baseline: sleep-until loop", "LivePlayer (scheduler thread)"):
+            progress(f"{method}: {args.notes} notes")
             tag = "base" if method.startswith("baseline") else "player"
             port = open_output(tag, api="jack", client_name=f"bench-{tag}")
             jack.wait_for_port(f"bench-{tag}:{tag}")
@@ -114,13 +116,14 @@ def main() -> int:
     print(table)
     section = (
         "## Live MIDI timing\n\n"
-        f"`.venv/bin/python benchmarks/live_timing.py --notes {args.notes}`: {args.notes} sixteenth notes at 120 bpm "
+        f"`.venv/bin/python benchmarks/live_timing.py --notes {args.notes} --write`: {args.notes} sixteenth notes "
+        "at 120 bpm "
         "through a JACK server with the dummy driver (48 kHz, 256-frame periods, so arrival times are quantised "
         "to about 5.3 ms by the driver), received by a python-rtmidi JACK input that timestamps each note-on. "
         f"Error = arrival - scheduled onset. Machine: {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n"
     )
-    print(f"written to {write_section('live-timing', section)}")
+    publish(args, "live-timing", section)
     return 0
 
 

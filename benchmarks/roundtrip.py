@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import write_section  # noqa: E402
+from benchmarks.report import add_write_arguments, progress, publish  # noqa: E402
 from bridge import protocol as P  # noqa: E402
 from bridge.amt.notes import Note  # noqa: E402
 from bridge.client import Client, DaemonUnreachable  # noqa: E402
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=200)
     parser.add_argument("--accepts", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    add_write_arguments(parser)
     args = parser.parse_args()
 
     temporary = None
@@ -152,6 +152,7 @@ def main() -> None:
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     port = free_port()
     started = time.perf_counter()
+    progress(f"starting a daemon with {label}")
     daemon = start_daemon(model, port, args.device)
     daemon_start = time.perf_counter() - started
     engine = Engine.from_config({"id": model, "device": args.device, "warmup": True})
@@ -168,6 +169,7 @@ def main() -> None:
     alone: dict[str, list[float]] = {name: [] for name in requests}
     try:
         with Client(port) as client:
+            progress(f"{args.pings} pings, {args.accepts} accepted requests, client start-up x{args.repeats}")
             pings = measure_pings(client, args.pings)
             accepted_plain = measure_accepted(client, args.accepts, [])
             accepted_chunked = measure_accepted(client, max(5, args.accepts // 5), big)
@@ -175,6 +177,7 @@ def main() -> None:
             # Alternate the engine alone (this process) and the daemon (its process), so that whatever
             # else the machine does weighs on both alike.
             for name, (options, notes) in requests.items():
+                progress(f"{name}: engine alone and through the daemon, x{args.repeats}")
                 request = engine_request(options, notes)
                 wire = {k: v for k, v in options.items() if k != "mode"}
                 if notes:
@@ -233,8 +236,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    out = write_section("roundtrip", text.replace("# Daemon round trips", "## Daemon round trips", 1), Path(args.out))
-    print(f"written to {out}", file=sys.stderr)
+    publish(args, "roundtrip", text.replace("# Daemon round trips", "## Daemon round trips", 1))
     if temporary is not None:
         temporary.cleanup()
 

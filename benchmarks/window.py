@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/window.py
+    .venv/bin/python benchmarks/window.py          # add --write to update docs/benchmarks.md
 
 Once a piece's history fills the context, the reference sampler's layout
 (the last ids, relativized) changes at every note, so a KV cache has to be
@@ -21,7 +21,7 @@ rebuilds. Two measurements:
 From both: the decoding time per 100 notes that rebuilds add, per margin.
 ``--layers`` and ``--rebuild-ids`` shrink the 1B model for a quick check on a
 small machine; the section of docs/benchmarks.md is written only at the end
-of a full run with the real shape (``--no-write`` only prints).
+of a full run with the real shape and only with ``--write``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import write_section  # noqa: E402
+from benchmarks.report import add_write_arguments, progress, publish  # noqa: E402
 from bridge.amt import sequence, vocab  # noqa: E402
 from bridge.engine.decoder import Decoder  # noqa: E402
 from bridge.engine.loading import load_model  # noqa: E402
@@ -142,7 +142,7 @@ def markdown(rows: list[dict], capacity: int, rebuild_seconds: float, step_secon
         "## Window rebuilds",
         "",
         "What keeping the reference sampler's window costs (`model.window_margin`). Reproduce with",
-        "`.venv/bin/python benchmarks/window.py`.",
+        "`.venv/bin/python benchmarks/window.py --write`.",
         "",
         f"- Rebuild counts: the MIDI-LLM layout (text prompt, {capacity} ids of history), a tiny dense-music",
         f"  checkpoint, an infill of {options.span} s after a history that fills the window.",
@@ -172,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=10, help="cached steps timed after each rebuild")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_write_arguments(parser)
     options = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -181,21 +180,21 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(options.threads)
     started = time.perf_counter()
     margins = [int(m) for m in options.margins.split(",")]
+    progress(f"counting rebuilds for margins {options.margins} over a {options.span} s infill")
     rows, capacity = rebuild_counts(margins, options.span)
     for row in rows:
         print(f"margin {row['margin']:4}: {row['notes']} notes, {row['rebuilds']} rebuilds, "
               f"{row['per_100']:.1f} per 100 notes", flush=True)
+    progress(f"timing one rebuild of {options.rebuild_ids} ids and cached steps ({options.layers} layers)")
     rebuild_seconds, step_seconds = rebuild_cost(options.layers, options.rebuild_ids, options.steps, options.repeats)
     print(f"rebuild {rebuild_seconds:.3f} s, cached step {step_seconds:.4f} s", flush=True)
     print(table(rows, rebuild_seconds, step_seconds))
     real_shape = options.layers == LLAMA_1B["num_hidden_layers"] and options.rebuild_ids >= 2000
-    if not options.no_write and real_shape:
-        total = time.perf_counter() - started
-        path = write_section("window", markdown(rows, capacity, rebuild_seconds, step_seconds, options, total),
-                             Path(options.output))
-        print(f"written to {path}")
-    elif not options.no_write:
+    if options.write and not real_shape:
         print("not written: a reduced model (--layers / --rebuild-ids) is a quick check, not the measurement")
+    else:
+        total = time.perf_counter() - started
+        publish(options, "window", markdown(rows, capacity, rebuild_seconds, step_seconds, options, total))
     return 0
 
 
