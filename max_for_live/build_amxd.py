@@ -2,8 +2,8 @@
 """Build the Max for Live device MIDI-LLM.amxd and the two MIDI Tools from their text sources, reproducibly.
 
 Sources (in git, text): ``src/MIDI-LLM.maxpat`` (the patcher JSON) and the ES5 JavaScript modules that
-``src/sources.json`` lists for ``midi-llm.js`` (the pure modules, then ``midi_llm_live.js``,
-``midi_llm_client.js``, ``midi_llm_device.js``); for the Live 12 MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one
+``src/sources.json`` lists for ``midi-llm.js`` (the pure modules, then the LiveAPI modules, the client
+shared with the tools, and the device's own); for the Live 12 MIDI Tools ``src/MIDI-LLM-Tool.maxpat`` (one
 patcher for both) with the scripts listed for ``midi-llm-tool.js``. Outputs, committed so that users need
 neither Max nor Python to install them:
 

@@ -108,8 +108,9 @@ def test_every_message_the_patcher_sends_to_js_has_a_handler():
                          "autostart", "installation", "secret"}
     assert selectors <= handlers, selectors - handlers
     route = next(b for b in boxes.values() if b.get("text", "").startswith("route status"))
+    script = builder.build_js().decode("utf-8")  # the device's whole script: its glue and its Device
     for selector in route["text"].split()[1:]:
-        assert f'outlet(1, "{selector}"' in device_js, f"the js never sends {selector} to the UI"
+        assert f'outlet(1, "{selector}"' in script, f"the js never sends {selector} to the UI"
 
 
 def test_the_script_reads_back_each_parameter_through_its_own_message():

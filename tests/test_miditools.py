@@ -153,7 +153,7 @@ def test_every_message_the_tool_patcher_sends_to_js_has_a_handler(kind):
                 "temperature", "top_p", "daemon_port", "reply_port", "page", "launch", "autostart", "installation", "secret"}
     assert selectors == expected | ({"mode"} if kind == "transformation" else set())
     assert selectors | {"dictionary", "anything"} <= handlers
-    script = TOOL_JS.read_text(encoding="utf-8")
+    script = builder.build_js(builder.SRC, builder.TOOL_JS_SOURCES, builder.TOOL_JS_NAME).decode("utf-8")
     route = by_text["route status button replyport daemonport daemon installation secret"]
     for selector in boxes[route]["text"].split()[1:]:
         assert f'outlet(OUT_UI, "{selector}"' in script, f"the js never sends {selector} to the UI"

@@ -1,20 +1,20 @@
-// MIDI-LLM for Max for Live: reading and writing Live through LiveAPI (Live 11+).
+// MIDI-LLM for Max for Live: reading Live through LiveAPI (Live 11+): the Bridge, the clip, its
+// notes, the context of a request (song, track, clip, span sources) and whether it is still there.
 //
-// ES5 only (Max's classic [js] object). Everything that touches the Live Object Model is
-// here; the tests run it against a scripted fake of LiveAPI (tests/m4l/fake_live.js).
+// ES5 only (Max's classic [js] object). Everything that touches the Live Object Model is in this
+// module and the two that add to its Bridge: midi_llm_live_arrangement.js (which Arrangement
+// clip, the loop brace in it) and midi_llm_live_write.js (the writes). The tests run them against
+// a scripted fake of LiveAPI (tests/m4l/fake_live.js).
 //
 // Reading uses the extended note API (get_all_notes_extended, or get_notes_extended over the
 // whole clip on Live 11.0): every note with its id, velocity and mute, including the notes
-// outside the loop and pitch 127. Writing uses remove_notes_by_id and add_new_notes in
-// batches, never one call per note, and never the Live 10 note protocol (which opens a modal
-// dialog on Live 12).
+// outside the loop and pitch 127; never the Live 10 note protocol (which opens a modal dialog on
+// Live 12).
 
 var MidiLLMLive = (function (core) {
     "use strict";
 
     var UserError = core.UserError;
-    var REMOVE_BATCH = 256;
-    var ADD_BATCH = 512;
 
     function cleanPath(path) {
         return String(path === undefined || path === null ? "" : path).replace(/"/g, "").replace(/^\s+|\s+$/g, "");
@@ -229,56 +229,6 @@ var MidiLLMLive = (function (core) {
         return ctx;
     };
 
-    // Arrangement: the detail clip if it is one of this track's arrangement clips, else the
-    // track's clip under the loop brace, else the one under the play position.
-    Bridge.prototype.findArrangementClip = function (track, detailPath, song) {
-        var own = /^live_set tracks (\d+) arrangement_clips (\d+)$/.exec(detailPath);
-        if (own && parseInt(own[1], 10) === track) {
-            return parseInt(own[2], 10);
-        }
-        var trackApi = this.obj("live_set tracks " + track);
-        var count = trackApi.getcount("arrangement_clips");
-        var marks = [num(song, "loop_start"), num(song, "current_song_time")];
-        for (var m = 0; m < marks.length; m++) {
-            for (var k = 0; k < count; k++) {
-                var clip = this.obj("live_set tracks " + track + " arrangement_clips " + k);
-                if (num(clip, "start_time") <= marks[m] && marks[m] < num(clip, "end_time") &&
-                        flag(clip, "is_midi_clip")) {
-                    return k;
-                }
-            }
-        }
-        throw new UserError("no MIDI clip of this track under the loop brace: select a clip in the Arrangement " +
-            "(or switch to Session View)");
-    };
-
-    // The song's loop brace in the clip's beats, cut to the clip, or null. An arrangement clip
-    // plays from its start marker; a looped one goes back to its loop start at its loop end.
-    // A brace over more than one pass of the loop is the whole loop; one that crosses the loop
-    // end is cut there.
-    Bridge.prototype.loopBraceInClip = function (clip, song) {
-        var from = Math.max(num(song, "loop_start"), clip.startTime);
-        var to = Math.min(num(song, "loop_start") + num(song, "loop_length"), clip.endTime);
-        if (!(to > from + core.EPS)) {
-            return null;
-        }
-        var at = clip.startMarker + (from - clip.startTime);
-        var length = to - from;
-        if (!clip.looping) {
-            var end = Math.min(at + length, clip.endMarker);
-            return end > at + core.EPS ? {start: at, end: end} : null;
-        }
-        var loop = clip.loopEnd - clip.loopStart;
-        if (at >= clip.loopEnd - core.EPS) {
-            at = clip.loopStart + ((at - clip.loopEnd) % loop);
-        }
-        if (length >= loop - core.EPS && at >= clip.loopStart - core.EPS) {
-            return {start: clip.loopStart, end: clip.loopEnd};
-        }
-        var stop = Math.min(at + length, clip.loopEnd);
-        return stop > at + core.EPS ? {start: at, end: stop} : null;
-    };
-
     // Other MIDI tracks, with the instrument their name says, for accompaniment.
     Bridge.prototype.readOtherTracks = function (track, scene, trackCount) {
         var others = [];
@@ -310,102 +260,14 @@ var MidiLLMLive = (function (core) {
         return ctx.ids.clip === null ? !exists(clip) : String(clip.id) === ctx.ids.clip;
     };
 
-    // The only place that removes notes: ids from core.removalPlan (or their copies), by id.
-    Bridge.prototype.removeIds = function (clip, ids) {
-        for (var i = 0; i < ids.length; i += REMOVE_BATCH) {
-            clip.call.apply(clip, ["remove_notes_by_id"].concat(ids.slice(i, i + REMOVE_BATCH)));
-        }
-    };
-
-    Bridge.prototype.addNotes = function (clip, notes) {
-        for (var i = 0; i < notes.length; i += ADD_BATCH) {
-            clip.call("add_new_notes", {notes: notes.slice(i, i + ADD_BATCH)});
-        }
-    };
-
-    // One write_notes op (core.planWrite): remove what core.removalPlan allows, add the new notes,
-    // then read the clip again and check that every other note is exactly as it was.
-    Bridge.prototype.writeNotes = function (op, summary) {
-        var path = this.clipPath(op.clip);
-        var clip = this.obj(path);
-        var current = this.readNotes(path);
-        var ids = [];
-        if (op.replaced.length && op.copyOf) {
-            // A fresh copy of the target (not written yet): its copies of the target's removable notes.
-            var source = core.removalPlan(op.replaced, op.before, this.readNotes(this.clipPath(op.copyOf)), op.span);
-            ids = core.matchCopies(source.notes, current);
-        } else if (op.replaced.length) {
-            var plan = core.removalPlan(op.replaced, op.before, current, op.span);
-            ids = plan.ids;
-            summary.kept += plan.kept;
-            summary.gone += plan.gone;
-        }
-        this.removeIds(clip, ids);
-        this.addNotes(clip, op.notes);
-        var after = this.readNotes(path);
-        var broken = core.checkKept(current, after, ids);
-        var expected = current.length - ids.length + op.notes.length;
-        if (broken.length || after.length !== expected) {
-            summary.broken.push(path + ": " + broken.length + " kept notes changed, " + after.length + " notes where " +
-                expected + " were expected");
-        }
-        summary.removed += ids.length;
-        summary.added += op.notes.length;
-        if (op.target) {
-            summary.target = {path: path, removed: ids.length, added: op.notes.length};
-        }
-    };
-
-    // Run a plan from core.planWrite. Call it from one deferred task (never from an observer
-    // callback): Live then records the whole write together.
-    // Returns {added, removed, clips, tracks, kept (the user's notes in the span kept), gone,
-    // target ({path, removed, added} of the clip the request was about, or null), broken
-    // (descriptions of clips whose kept notes changed: empty unless Live misbehaved)}.
-    Bridge.prototype.execute = function (ops) {
-        var summary = {added: 0, removed: 0, clips: 0, tracks: 0, kept: 0, gone: 0, target: null, broken: []};
-        for (var i = 0; i < ops.length; i++) {
-            var op = ops[i];
-            var clip;
-            switch (op.op) {
-            case "create_scene":
-                this.obj("live_set").call("create_scene", -1);
-                break;
-            case "create_track":
-                this.obj("live_set").call("create_midi_track", -1);
-                this.obj("live_set tracks " + op.index).set("name", op.name);
-                summary.tracks += 1;
-                break;
-            case "create_clip":
-                this.obj(this.slotPath(op.track, op.scene)).call("create_clip", op.length);
-                summary.clips += 1;
-                break;
-            case "duplicate_clip":
-                var target = this.obj(this.slotPath(op.track, op.to));
-                this.obj(this.slotPath(op.track, op.from)).call("duplicate_clip_to", "id", parseInt(target.id, 10));
-                summary.clips += 1;
-                break;
-            case "write_notes":
-                this.writeNotes(op, summary);
-                break;
-            case "extend_clip":
-                clip = this.obj(this.clipPath(op.clip));
-                if (flag(clip, "looping") && num(clip, "loop_end") < op.end) {
-                    clip.set("loop_end", op.end);
-                }
-                if (num(clip, "end_marker") < op.end) {
-                    clip.set("end_marker", op.end);
-                }
-                break;
-            default:
-                throw new Error("unknown operation " + op.op);
-            }
-        }
-        return summary;
-    };
-
     return {
         Bridge: Bridge,
         cleanPath: cleanPath,
-        parseNotesReply: parseNotesReply
+        parseNotesReply: parseNotesReply,
+        // for the modules that add to the Bridge
+        num: num,
+        str: str,
+        flag: flag,
+        exists: exists
     };
 }(MidiLLM));
