@@ -97,36 +97,36 @@ def kernel_floor_ms(decoder: Decoder, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def measure(decoder: Decoder, tokens: int, repeats: int) -> tuple[float, float]:
-    """(ms per token, median over runs; seconds of the first run, compile included)."""
-    plan = sequence.plan_generate_from(0, NO_END)
-    times, first = [], 0.0
-    for run in range(repeats + 1):
-        started = time.perf_counter()
-        _, stats = decoder.decode(plan, prefix_ids=[1] * 30, seed=run, max_new_tokens=tokens)
-        seconds = time.perf_counter() - started
-        if run == 0:
-            first = seconds
-            continue
-        if stats.sampled_tokens != tokens:
-            raise RuntimeError(f"decoded {stats.sampled_tokens} tokens, not {tokens}")
-        times.append(seconds / tokens)
-    return 1000 * statistics.median(times), first
+def timed_run(decoder: Decoder, tokens: int, seed: int) -> float:
+    """Seconds of one plain generation of exactly ``tokens`` tokens."""
+    started = time.perf_counter()
+    _, stats = decoder.decode(sequence.plan_generate_from(0, NO_END), prefix_ids=[1] * 30, seed=seed,
+                              max_new_tokens=tokens)
+    if stats.sampled_tokens != tokens:
+        raise RuntimeError(f"decoded {stats.sampled_tokens} tokens, not {tokens}")
+    return time.perf_counter() - started
 
 
 def run(hidden: int, tokens: int, repeats: int, steps: list[str]) -> list[dict]:
+    """Each step's first run (compile included), then rounds that take turns, so load changes hit every step."""
     loaded = llama_1b_layout(hidden)
+    decoders = {step: Decoder(loaded, decode_step=step, ids_on_device=step != "eager") for step in steps}
+    first = {step: timed_run(decoder, tokens, 0) for step, decoder in decoders.items()}
+    per_token: dict[str, list[float]] = {step: [] for step in steps}
+    floors: dict[str, list[float]] = {step: [] for step in steps}
+    loads: list[float] = []
+    for round_ in range(repeats):
+        for step, decoder in decoders.items():
+            per_token[step].append(1000 * timed_run(decoder, tokens, round_ + 1) / tokens)
+            floors[step].append(kernel_floor_ms(decoder, 3))
+        loads.append(os.getloadavg()[0])
+        print(f"round {round_ + 1}: " + ", ".join(f"{s} {per_token[s][-1]:.2f} ms (floor {floors[s][-1]:.2f})"
+                                                  for s in steps) + f"; load {loads[-1]:.2f}", flush=True)
     rows = []
-    for step in steps:
-        decoder = Decoder(loaded, decode_step=step, ids_on_device=step != "eager")
-        ms, first = measure(decoder, tokens, repeats)
-        floor = kernel_floor_ms(decoder, 10)
-        compile_seconds = getattr(decoder.stepper, "compile_seconds", None)
+    for step, decoder in decoders.items():
+        ms, floor = statistics.median(per_token[step]), statistics.median(floors[step])
         rows.append({"step": step, "ran": decoder.stepper.mode, "ms": ms, "floor": floor,
-                     "host": max(ms - floor, 0.0), "first": first, "compile": compile_seconds,
-                     "load": os.getloadavg()[0]})
-        print(f"{step:9s} {ms:7.2f} ms/token  floor {floor:6.2f}  host {max(ms - floor, 0):6.2f} ms  "
-              f"first run {first:6.1f} s  load {os.getloadavg()[0]:.2f}", flush=True)
+                     "host": max(ms - floor, 0.0), "first": first[step], "load": statistics.median(loads)})
     return rows
 
 
@@ -154,7 +154,8 @@ def markdown(rows: list[dict], options, before: float, total: float) -> str:
         "sampling): a ceiling on tokens/s that no GPU lifts. MIDI-LLM's layout (Llama 3.2 1B: 16 layers,",
         "heads of 64 with 4 query heads per key/value head, a 4x MLP, tied 183,286-id embeddings, Llama 3",
         f"rope) at hidden size {options.hidden}, random weights built in memory, plain generation of",
-        f"{options.tokens} tokens, median of {options.repeats} runs after one warm-up run, one torch thread.",
+        f"{options.tokens} tokens, median of {options.repeats} rounds in which the steps take turns (after",
+        "one first run each, compile included), one torch thread.",
         "The kernel floor is each step's own matmuls (its weights: about 60 MB at this width, more than",
         "the CPU's caches, so not zero) and the head slices run back to back with nothing around them, in",
         "the same run; host cost = ms/token - floor. Reproduce:",
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hidden", type=int, default=256, help="hidden size (the 1B layout at this width)")
     parser.add_argument("--tokens", type=int, default=90, help="tokens per run (multiple of 3)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per step (median), after one warm-up")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of timed runs, steps taking turns (median)")
     parser.add_argument("--steps", default="eager,static,compiled", help="model.decode_step values to measure")
     parser.add_argument("--write", action="store_true", help="write the finished run into docs/benchmarks.md")
     options = parser.parse_args(argv)

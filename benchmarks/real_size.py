@@ -138,7 +138,7 @@ def markdown(rows: list[dict], bandwidth: float, bound: dict, options, total: fl
              "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['method']} | {1000 * r['seconds']:.0f} | {1 / r['seconds']:.2f} | "
-                     f"{baseline['seconds'] / r['seconds']:.2f}x | {100 * bound[r['bound']] * r['seconds']:.0f}% | "
+                     f"{baseline['seconds'] / r['seconds']:.2f}x | {100 * bound[r['bound']] / r['seconds']:.0f}% | "
                      f"{r['first']:.1f} | {r['load']:.2f} |")
     return "\n".join([
         "## At the real size (CPU)",
