@@ -38,7 +38,7 @@ def test_the_javascript_reads_each_reply_field_at_the_tables_index():
     import subprocess
 
     load = "".join(f"vm.runInContext(fs.readFileSync({json.dumps(str(M4L / 'src' / name))}, 'utf8'), c); "
-                   for name in ("midi_llm_limits.js", "midi_llm_core.js"))
+                   for name in ("midi_llm_core.js", "midi_llm_limits.js"))
     reader = ("const vm = require('vm'), fs = require('fs'); const c = vm.createContext({}); " + load +
               "process.stdout.write(JSON.stringify(c.MidiLLM.REPLY_FIELDS));")
     done = subprocess.run([NODE, "-e", reader], capture_output=True, text=True, timeout=60)

@@ -246,7 +246,6 @@ var MidiLLM = (function () {
         NOTE_ATOMS: NOTE_ATOMS,
         NOTES_PER_CHUNK: NOTES_PER_CHUNK,
         MAX_ATOMS: MAX_ATOMS,
-        LIMITS: MidiLLMLimits, // midi_llm_limits.js: the bridge's fixed limits
         DRUMS: DRUMS,
         EPS: EPS,
         MODES: MODES,

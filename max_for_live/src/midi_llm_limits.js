@@ -6,9 +6,10 @@
 // until it is changed here too. Limits a user may set (limits.* in config.yaml: variations, bars,
 // notes) are the daemon's to enforce: it answers too_large and names the setting.
 //
-// ES5 only (Max's classic [js] object; in the tests, node's vm). Loaded first.
+// ES5 only (Max's classic [js] object; in the tests, node's vm). It adds MidiLLM.LIMITS to the
+// namespace of midi_llm_core.js, which is loaded first; the modules after it read core.LIMITS.
 
-var MidiLLMLimits = {
+MidiLLM.LIMITS = {
     MAX_PROMPT_CHARACTERS: 2000,   // MIDI-LLM's text prompt
     MAX_SEED: 2147483647,          // 2^31-1: seeds travel as a 32-bit OSC int
     MIN_TEMPERATURE: 0.01,
