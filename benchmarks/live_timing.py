@@ -3,9 +3,11 @@
 Plays the same 16th-note stream with (a) a naive baseline that sleeps until
 each onset and sends, and (b) the LivePlayer, to a python-rtmidi JACK input
 that timestamps what arrives. Prints a table (median and 99th percentile of
-|arrival - scheduled|) and writes it into docs/benchmarks.md between markers.
+|arrival - scheduled|). Then counts stuck and clipped notes over many random
+stops of two live jobs sharing the port (benchmarks/live_stops.py). With
+``--write`` the tables go into docs/benchmarks.md between markers.
 
-    .venv/bin/python benchmarks/live_timing.py [--notes 200]
+    .venv/bin/python benchmarks/live_timing.py [--notes 200] [--stops 40] [--write]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.live_stops import CLIP_TOLERANCE, run_stop_trials  # noqa: E402
 from benchmarks.report import add_write_arguments, progress, publish  # noqa: E402
 from bridge.amt.notes import Note  # noqa: E402
 from bridge.amt.tempo import TempoMap  # noqa: E402
@@ -61,6 +64,7 @@ def run_baseline(port, notes: list[Note], tempo: TempoMap, start: float) -> list
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=200)
+    parser.add_argument("--stops", type=int, default=40, help="random stops to count stuck and clipped notes over")
     add_write_arguments(parser)
     args = parser.parse_args()
     reason = JackServer.available()
@@ -102,6 +106,8 @@ def main() -> int:
             median, p99 = percentiles(errors)
             rows.append((method, len(arrivals), median * 1000, p99 * 1000,
                          percentiles(send_errors)[1] * 1000 if send_errors else float("nan")))
+        progress(f"stuck and clipped notes: {args.stops} random stops of two jobs sharing a port")
+        stops = run_stop_trials(jack, args.stops)
     finally:
         jack.stop()
     base = rows[0]
@@ -114,6 +120,13 @@ def main() -> int:
         lines.append(f"| {method} | {count} | {median:.3f} | {p99:.3f} | {send:.3f} | {ratio:.2f}x |")
     table = "\n".join(lines)
     print(table)
+    stop_table = (
+        "| random stops | notes played | sounding at the stop | stuck | clipped |\n|---|---|---|---|---|\n"
+        f"| {stops.trials} | {stops.notes_played} | {stops.notes_sounding_at_stop} | {stops.stuck} | {stops.clipped} |"
+    )
+    print(stop_table)
+    for line in stops.details[:20]:
+        print("  clipped:", line)
     section = (
         "## Live MIDI timing\n\n"
         f"`.venv/bin/python benchmarks/live_timing.py --notes {args.notes} --write`: {args.notes} sixteenth notes "
@@ -121,7 +134,12 @@ def main() -> int:
         "through a JACK server with the dummy driver (48 kHz, 256-frame periods, so arrival times are quantised "
         "to about 5.3 ms by the driver), received by a python-rtmidi JACK input that timestamps each note-on. "
         f"Error = arrival - scheduled onset. Machine: {os.cpu_count()} cores, {platform.machine()}, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n"
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n\n"
+        f"Stops: `--stops {args.stops}` trials of two jobs sharing the port (random notes, zero-length ones and a "
+        "late batch among them); the first job is cancelled at a random moment (in a quarter of the trials both "
+        "are). Stuck: a note-on without its note-off. Clipped: a note that ended more than "
+        f"{CLIP_TOLERANCE * 1000:.0f} ms before its written length (at least 10 ms) other than by its own job's "
+        f"stop.\n\n{stop_table}\n"
     )
     publish(args, "live-timing", section)
     return 0

@@ -9,7 +9,6 @@ error), what it started is silenced: note-offs and All Notes Off.
 from __future__ import annotations
 
 import argparse
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +74,7 @@ def _play(args: argparse.Namespace, stop: StopState) -> int:
         if port.renamed:
             say(f"the MIDI port name {port.requested_name} is in use by another program; using {port.name}")
         say(f"playing to {port.name} ({port.api})")
-        request, result = _generate_and_play(args, config, playing)
+        request, result = _generate_and_play(args, config, playing, stop)
     except BaseException as error:
         if stop.received is None and not isinstance(error, KeyboardInterrupt):
             from bridge.engine.loading import ModelLoadError
@@ -94,7 +93,7 @@ def _play(args: argparse.Namespace, stop: StopState) -> int:
     return _report(args, playing.player, request, result)
 
 
-def _generate_and_play(args: argparse.Namespace, config: dict, playing: _Playing):
+def _generate_and_play(args: argparse.Namespace, config: dict, playing: _Playing, stop: StopState):
     """Load the model, then generate while the player plays the stream; the caller silences it."""
     from bridge.engine.engine import Engine
     from bridge.live.player import LivePlayer
@@ -102,13 +101,16 @@ def _generate_and_play(args: argparse.Namespace, config: dict, playing: _Playing
     midi = config["midi"]
     request = _build_request(args, config)
     engine = Engine.from_config(dict(config["model"], warmup=False))
+    stop.check()
     buffer = args.buffer if args.buffer is not None else midi["buffer_seconds"]
     player = LivePlayer(playing.port, request.tempo, origin_beat=request.start, buffer_seconds=buffer,
                         late_tolerance_seconds=midi["late_tolerance_ms"] / 1000, late_policy=midi["late_policy"])
     playing.player = player
     player.start()
-    result = engine.run(request, on_note=lambda row, note: row == 0 and player.add(note), cancel=threading.Event())
-    player.finish()
+    result = engine.run(request, on_note=lambda row, note: row == 0 and player.add(note), cancel=stop.event)
+    while not player.finish(timeout=0.2):
+        stop.check()
+    stop.check()
     return request, result
 
 

@@ -5,8 +5,8 @@ Python at once: no ``finally`` runs, so a live player's sounding notes would
 never get their note-offs. Inside :func:`stop_on_signals` SIGINT, SIGTERM and
 SIGHUP all raise :class:`StopRequested` in the main thread, so the command's
 own clean-up runs and it exits with the shell's status for that signal (128 +
-the signal's number; 130 for Ctrl-C). A second signal during the clean-up is
-ignored: it must not cut the note-offs short.
+the signal's number; 130 for Ctrl-C). Further signals are ignored during the
+clean-up: they must not cut the note-offs short.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class StopRequested(KeyboardInterrupt):
@@ -29,9 +29,21 @@ class StopRequested(KeyboardInterrupt):
 
 @dataclass
 class StopState:
-    """Which signal asked the command to end, once one has (None before)."""
+    """Which signal asked the command to end, once one has (None before).
+
+    The exception alone is not enough: a signal that lands while Python runs a
+    finalizer or a callback from C has its exception swallowed ("Exception
+    ignored in ..."). ``event`` is set as well, so loops that poll it (the
+    engine's cancel, the wait for the last notes) stop anyway.
+    """
 
     received: int | None = None
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def check(self) -> None:
+        """Raise StopRequested if a stop signal came (in case its own exception was swallowed)."""
+        if self.received is not None:
+            raise StopRequested(self.received)
 
     @property
     def exit_status(self) -> int:
@@ -59,9 +71,15 @@ def stop_on_signals() -> Iterator[StopState]:
         if state.received is not None:
             return
         state.received = number
+        state.event.set()
+        # Ignored, not handled: a handled signal interrupts the system calls of the clean-up (JACK's
+        # client library then hangs in closing its port), an ignored one never reaches the process.
+        for other in handled:
+            signal.signal(other, signal.SIG_IGN)
         raise StopRequested(number)
 
-    previous = {number: signal.signal(number, on_signal) for number in _signals()}
+    handled = _signals()
+    previous = {number: signal.signal(number, on_signal) for number in handled}
     try:
         yield state
     finally:

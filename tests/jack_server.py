@@ -5,8 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
+
+
+def _end_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies (killed by a timeout, a closed pipe).
+
+    An orphaned jackd keeps its slot in JACK's shared server registry, which
+    holds only a few servers for the whole machine: enough orphans and no test
+    anywhere can start one.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class JackServer:
@@ -36,7 +52,7 @@ class JackServer:
     def start(self, timeout: float = 10.0) -> None:
         self.process = subprocess.Popen(
             ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "256"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env(), preexec_fn=_end_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -77,7 +93,7 @@ class JackServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(5)
+                self.process.wait(20)  # a killed jackd leaves its slot in JACK's machine-wide registry
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)

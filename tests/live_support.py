@@ -79,8 +79,15 @@ class Receiver:
         return sum(1 for m in self.plain() if m[0] & 0xF0 == status and (status != NOTE_ON or m[2] > 0))
 
     def close(self) -> None:
-        self.midi_in.close_port()
-        del self.midi_in
+        """Close the input; what it heard stays in ``messages``.
+
+        Closing is a request to the JACK server, which can stall for a while after
+        a client process died under it (its timeout): the test does not wait on it.
+        """
+        self.midi_in.cancel_callback()
+        closer = threading.Thread(target=self.midi_in.close_port, daemon=True)
+        closer.start()
+        closer.join(5.0)
 
 
 class MidiDump:

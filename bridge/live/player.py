@@ -182,6 +182,11 @@ class LivePlayer:
     def channels_used(self) -> list[int]:
         return self._lease.channels
 
+    @property
+    def channel_by_instrument(self) -> dict[int, int]:
+        """Which channel each instrument of this job plays on."""
+        return self._lease.channel_by_instrument
+
     # ----- internals -----------------------------------------------------------------------
 
     def _run(self) -> None:

@@ -89,6 +89,11 @@ class ChannelLease:
     def channels(self) -> list[int]:
         return sorted(set(self._channels.values()))
 
+    @property
+    def channel_by_instrument(self) -> dict[int, int]:
+        with self._port._lock:
+            return dict(self._channels)
+
     def channel_for(self, instrument: int) -> int:
         """The channel this job plays ``instrument`` on (claimed on first use)."""
         with self._port._lock:
