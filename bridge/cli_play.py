@@ -9,6 +9,7 @@ error), what it started is silenced: note-offs and All Notes Off.
 from __future__ import annotations
 
 import argparse
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,7 @@ def _play(args: argparse.Namespace, stop: StopState) -> int:
         sounding = playing.player is not None
         playing.silence()
         say(f"stopped by {stop.signal_name}" + ("; all notes off" if sounding else ""))
+        logging.disable(logging.CRITICAL)  # that line is the last word: no exit-time log chatter of a cut import
         return stop.exit_status
     finally:
         playing.silence()
