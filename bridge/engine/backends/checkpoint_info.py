@@ -25,7 +25,8 @@ def load_checkpoint_info(model_config: dict) -> LoadedModel:
     model_id = model_config["id"]
     local = Path(model_id).expanduser()
     source = str(local) if local.is_dir() else model_id
-    options = {"cache_dir": model_config.get("cache_dir"), "local_files_only": is_offline(bool(model_config.get("offline", False)))}
+    offline = is_offline(bool(model_config.get("offline", False)))
+    options = {"cache_dir": model_config.get("cache_dir"), "local_files_only": offline}
     if model_config.get("revision"):
         options["revision"] = model_config["revision"]
     try:
