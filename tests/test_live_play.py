@@ -220,3 +220,17 @@ def test_a_second_play_with_a_port_name_in_use_says_so_and_uses_another(jack, de
             play.finish()
     finally:
         holder.close()
+
+
+def test_play_without_any_midi_backend_prints_the_sentence_and_no_library_noise(tmp_path):
+    """ALSA and JACK print their own lines when they are missing; the user sees only the one sentence."""
+    env = dict(os.environ, JACK_DEFAULT_SERVER=f"no-such-server-{os.getpid()}", JACK_NO_START_SERVER="1",
+               HF_HUB_OFFLINE="1")
+    result = subprocess.run([sys.executable, "-m", "bridge", "play", "test", "--api", "auto", "--model",
+                             str(tmp_path / "no-model-here")], env=env, cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    if result.returncode == 0 or "playing to" in result.stderr:
+        pytest.skip("this machine has a working MIDI backend (ALSA sequencer or a JACK server)")
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("midi-llm-bridge: error: cannot open a MIDI output"), lines

@@ -173,9 +173,8 @@ def check_midi_output(midi: Mapping[str, Any]) -> Finding:
     from bridge.live.ports import MidiPortError, open_output
 
     try:
-        with _quiet_stderr():
-            port = open_output(f"{midi['port_name']}-doctor", api=str(midi["api"]))
-            port.close()
+        port = open_output(f"{midi['port_name']}-doctor", api=str(midi["api"]))
+        port.close()
     except MidiPortError as error:
         return Finding("midi", NOTE, f"live MIDI output is not available here: {error}",
                        "only live playback needs it; see the README, Live MIDI output")
@@ -183,18 +182,3 @@ def check_midi_output(midi: Mapping[str, Any]) -> Finding:
         return Finding("midi", NOTE, "python-rtmidi is not installed: live MIDI output is not available",
                        "pip install python-rtmidi (only live playback needs it)")
     return Finding("midi", OK, f"a virtual MIDI output port can be opened ({port.api})")
-
-
-class _quiet_stderr:
-    """Keep the C libraries' own chatter (ALSA, JACK) out of the report; the finding says what matters."""
-
-    def __enter__(self) -> None:
-        sys.stderr.flush()
-        self._saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-
-    def __exit__(self, *exc: object) -> None:
-        os.dup2(self._saved, 2)
-        os.close(self._saved)

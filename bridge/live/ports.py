@@ -7,10 +7,14 @@ container without ``/dev/snd/seq`` ALSA fails; JACK (with any driver) works.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,13 +112,53 @@ def _free_port_name(port_name: str, api_constant: int, client_name: str) -> str:
     return f"{port_name}-{suffix}"
 
 
+@contextlib.contextmanager
+def _native_chatter_held() -> Iterator[dict[str, bool]]:
+    """Hold what the C MIDI libraries print on file descriptor 2 while a port is being opened.
+
+    ALSA and JACK print their own lines when a backend is missing ("ALSA lib ...", "Cannot
+    connect to server socket"), before the one sentence that matters. What they printed is
+    dropped when opening failed (the MidiPortError says it in words) and passed on otherwise,
+    so nothing another thread logged meanwhile is lost.
+    """
+    outcome = {"failed": False}
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (an embedding host): nothing to hold
+        yield outcome
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield outcome
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not outcome["failed"]:
+                held.seek(0)
+                text = held.read()
+                if text:
+                    os.write(2, text)
+
+
 def open_output(port_name: str = "MIDI-LLM", *, connect_to: str | None = None, api: str = "auto",
                 client_name: str = "midi-llm-bridge") -> OpenPort:
     """A virtual output named ``port_name``, or the existing port whose name contains ``connect_to``.
 
     When another output already has ``port_name``, the virtual port gets a
     distinct name; ``OpenPort.renamed`` says so and ``name`` is the one used.
+    The MIDI libraries' own chatter about missing backends is kept off the terminal.
     """
+    with _native_chatter_held() as outcome:
+        try:
+            return _open_output(port_name, connect_to, api, client_name)
+        except MidiPortError:
+            outcome["failed"] = True
+            raise
+
+
+def _open_output(port_name: str, connect_to: str | None, api: str, client_name: str) -> OpenPort:
     try:
         import rtmidi
     except ImportError as error:  # pragma: no cover - a dependency
