@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.cli_engine import _build_request, _common
+from bridge.cli_settings import config_from_args
 from bridge.cli_signals import StopState, say, stop_on_signals
-from bridge.config import load_config, parse_set_options
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -58,10 +58,7 @@ class _Playing:
 def _play(args: argparse.Namespace, stop: StopState) -> int:
     from bridge.live.ports import MidiPortError, open_output
 
-    overrides = parse_set_options(args.set)
-    if args.model:
-        overrides["model.id"] = args.model
-    config = load_config(args.config, overrides=overrides)
+    config = config_from_args(args, {"model.id": args.model}, {"model.id": "--model"})
     midi = config["midi"]
     playing = _Playing()
     try:
@@ -97,12 +94,13 @@ def _play(args: argparse.Namespace, stop: StopState) -> int:
 
 def _generate_and_play(args: argparse.Namespace, config: dict, playing: _Playing, stop: StopState):
     """Load the model, then generate while the player plays the stream; the caller silences it."""
-    from bridge.engine.engine import Engine
+    from bridge.cli_model_loading import load_in_stages, quiet_library_logging, terminal_stages
     from bridge.live.player import LivePlayer
 
     midi = config["midi"]
     request = _build_request(args, config)
-    engine = Engine.from_config(dict(config["model"], warmup=False))
+    quiet_library_logging()
+    engine = load_in_stages(dict(config["model"], warmup=False), terminal_stages())
     stop.check()
     buffer = args.buffer if args.buffer is not None else midi["buffer_seconds"]
     player = LivePlayer(playing.port, request.tempo, origin_beat=request.start, buffer_seconds=buffer,
