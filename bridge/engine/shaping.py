@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bridge.amt import vocab
-from bridge.amt.notes import Note, event_to_note
+from bridge.amt.notes import Note, event_to_note, with_min_length
 from bridge.amt.tempo import TempoMap
 from bridge.engine.grid import snap
 
@@ -69,6 +69,8 @@ class NoteShaper:
                                   note_id=None))
 
     def _keep(self, note: Note) -> Note | None:
+        # every output (clip, file, live) gets the one minimum length: a zero-length note would hang
+        note = with_min_length(note, self.tempo)
         key = self._key(note)
         if key in self._taken:
             return None
