@@ -113,19 +113,6 @@ def prompt_of(args: argparse.Namespace) -> str:
     return text if text is not None else (flag or "")
 
 
-def no_notes_hint(instruments: frozenset[int] | None, counts: list[int]) -> str | None:
-    """Why a result with --instruments came back empty, and what to try: the likeliest surprise of the flag."""
-    if not instruments or all(counts):
-        return None
-    from bridge.amt.gm import instrument_name
-
-    empty = ", ".join(str(i + 1) for i, count in enumerate(counts) if not count)
-    named = ", ".join(f"{i} ({instrument_name(i)})" for i in sorted(instruments))
-    return (f"variation {empty} has no new notes: with --instruments the model may write only {named}, and it "
-            "ended the span before writing one of them (this checkpoint rarely writes them there). Try a prompt "
-            "that names them, more bars, another --seed, a higher --temperature, or leave --instruments out")
-
-
 def _build_request(args: argparse.Namespace, config: dict, content=None):
     from bridge.amt.tempo import TempoMap, TimeSignature
     from bridge.engine.grammar import MusicianConstraints
@@ -231,8 +218,5 @@ def run_offline(args: argparse.Namespace) -> int:
     paths = variation_paths(args.output, len(result.variations))
     for path, variation in zip(paths, result.variations):
         _write_result(path, request, content, result, variation)
-    hint = no_notes_hint(request.constraints.instruments, [len(v.new_notes) for v in result.variations])
-    if hint:
-        print(f"note: {hint}", file=sys.stderr)
     print(f"seed {result.seed}, {result.sampled_tokens} ids in {result.seconds:.2f} s", file=sys.stderr)
     return 0

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bridge.cli_engine import GRID_HELP, OUTPUT_HELP, no_notes_hint
+from bridge.cli_engine import GRID_HELP, OUTPUT_HELP
 from bridge.cli_files import check_writable, variation_paths
 from bridge.cli_settings import add_config_arguments, config_from_args
 
@@ -436,8 +436,5 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
         _write_json("-", document)
     for path in files:
         print(f"{path}", file=sys.stderr)
-    hint = no_notes_hint(frozenset(options.get("instrument", ())), [len(v) for v in result.variations])
-    if hint:
-        print(f"note: {hint}", file=sys.stderr)
     progress.line("done")
     return 0

@@ -134,7 +134,7 @@ def test_an_empty_result_with_instruments_says_why_and_what_to_try(run, tmp_path
         assert status == 0, err
         counts = [int(n) for n in re.findall(r": (\d+) new notes", stdout)]
         assert len(counts) == variations, stdout
-        hinted = "has no new notes: with --instruments the model may write only" in err
+        hinted = "has no new notes: with the instruments chosen the model may write only" in err
         assert hinted == (0 in counts), (instruments, counts, err)
         if hinted:
             assert "Try a prompt that names them" in err

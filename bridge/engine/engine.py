@@ -249,6 +249,8 @@ class Engine:
             variations.append(Variation(index, new, whole, row.finish_reason))
             if row.finish_reason == "max_new_tokens":
                 warnings.append(f"variation {index + 1} stopped at the token limit before the end of the span")
+            if not new and request.constraints.instruments and slots is None and chords is None:
+                warnings.append(_no_notes_sentence(index, request.constraints.instruments))
             if slots is not None or chords is not None:
                 sentence = _unkept_sentence(index, row, len(removed), delivered[index] - len(shaper.notes),
                                             "kept their onset" if slots is not None else "were placed")
@@ -258,3 +260,13 @@ class Engine:
             log.warning("%s", warning)
         return GenerationResult(variations, seed, removed, stats.seconds, stats.sampled_tokens, stats.rebuilds,
                                 warnings)
+
+
+def _no_notes_sentence(index: int, instruments: frozenset[int]) -> str:
+    """Why a variation limited to chosen instruments came back empty, and what to try (DAWs and the CLI show it)."""
+    from bridge.amt.gm import instrument_name
+
+    named = ", ".join(f"{i} ({instrument_name(i)})" for i in sorted(instruments))
+    return (f"variation {index + 1} has no new notes: with the instruments chosen the model may write only {named}, "
+            "and it ended the span before writing one of them (this model rarely writes them there). Try a prompt "
+            "that names them, a longer span, another seed, a higher temperature, or allow more instruments")
