@@ -37,7 +37,9 @@ from tests.live_support import (
     wait_until,
 )
 
-jack = pytest.fixture(scope="module", name="jack")(private_jack)
+# A JACK server per test: these tests kill play processes in the middle of JACK calls, after which a
+# server can stall its next client's open; a fresh server keeps each test independent of the last.
+jack = pytest.fixture(scope="function", name="jack")(private_jack)
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ class MidiPortError(RuntimeError):
 
 
 JACK_DRAIN_SECONDS = 0.25
+CLOSE_WAIT_SECONDS = 5.0
+"""How long closing a port may take before the caller goes on (a stalled JACK server)."""
 """Longer than a few JACK periods (1,024 frames at 44.1 kHz is 23 ms), so that the ring buffer is empty."""
 
 _API_NAMES = {"alsa": "API_LINUX_ALSA", "jack": "API_UNIX_JACK", "coremidi": "API_MACOSX_CORE",
@@ -61,11 +64,25 @@ class OpenPort:
             return
         if self.api == "jack":
             time.sleep(JACK_DRAIN_SECONDS)
-        try:
-            self.midi_out.close_port()
-        finally:
-            # A virtual port disappears only when its object is deleted.
-            self.midi_out = None
+        midi_out, self.midi_out = self.midi_out, None
+        # Closing asks the MIDI server, and a JACK server can stall on it (for its client timeout, after
+        # another client died under it): close in the background and wait a bounded time, so that no
+        # stop, shutdown or test hangs on it; the port goes at the latest when this process ends.
+        closer = threading.Thread(target=_close_quietly, args=(midi_out,), name="midi-port-close", daemon=True)
+        closer.start()
+        closer.join(CLOSE_WAIT_SECONDS)
+        if closer.is_alive():
+            log.warning("the MIDI server did not confirm closing port %s within %.0f s; going on", self.name,
+                        CLOSE_WAIT_SECONDS)
+
+
+def _close_quietly(midi_out: Any) -> None:
+    try:
+        midi_out.close_port()
+    except Exception as error:  # noqa: BLE001 - a port that cannot close is gone with the process anyway
+        log.debug("closing the MIDI port failed: %s", error)
+    finally:
+        del midi_out  # a virtual port disappears only when its object is deleted
 
 
 def _candidate_apis(requested: str) -> list[tuple[str, int]]:
