@@ -15,11 +15,26 @@ import threading
 import time
 from typing import Any
 
+from bridge.config import Config, defaults
 from bridge.protocol.osc import decode_datagram, encode_message
 from tests.peers import needs_peer
 
 HAVE_LIBLO = bool(shutil.which("oscsend") and shutil.which("oscdump"))
 needs_liblo = needs_peer(None if HAVE_LIBLO else "liblo-tools (oscsend, oscdump) not installed: `make system-deps`")
+
+
+def daemon_config(**changes: Any) -> Config:
+    """A daemon's configuration for in-process tests: any free port, small datagrams (so chunking happens
+    with few notes), short chunk timeout and queue; ``section__key=value`` changes more."""
+    config = defaults()
+    config["osc"]["port"] = 0
+    config["osc"]["max_datagram_bytes"] = 1024
+    config["model"]["id"] = "dense tiny checkpoint"
+    config["limits"].update(chunk_timeout_seconds=0.5, queue_length=4)
+    for dotted, value in changes.items():
+        section, key = dotted.split("__")
+        config[section][key] = value
+    return config
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -12,26 +12,14 @@ import pytest
 from bridge import protocol as P
 from bridge.amt.notes import Note
 from bridge.client import Client, DaemonError
-from bridge.config import defaults
 from bridge.daemon.server import DaemonThread
 from bridge.protocol.notes import note_to_atoms
 from bridge.protocol.osc import decode_datagram, encode_message
+from tests.daemon_peers import daemon_config
 
 pytestmark = pytest.mark.slow
 
 LONG = {"bars": 100, "tempo": 60.0}  # 400 s of music: runs until the token limit unless cancelled
-
-
-def daemon_config(**changes):
-    config = defaults()
-    config["osc"]["port"] = 0
-    config["osc"]["max_datagram_bytes"] = 1024  # small, so that chunking happens with few notes
-    config["model"]["id"] = "dense tiny checkpoint"
-    config["limits"].update(chunk_timeout_seconds=0.5, queue_length=4)
-    for dotted, value in changes.items():
-        section, key = dotted.split("__")
-        config[section][key] = value
-    return config
 
 
 @pytest.fixture(scope="module")

@@ -16,29 +16,16 @@ import pytest
 
 from bridge import protocol as P
 from bridge.client import Client
-from bridge.config import defaults
 from bridge.daemon.server import DaemonThread
 from bridge.protocol.osc import encode_bundle, encode_message
 from bridge.protocol.replies import field_meaning
-from tests.daemon_peers import Dump, Raw, needs_liblo, oscsend
+from tests.daemon_peers import Dump, Raw, daemon_config, needs_liblo, oscsend
 from tests.daemon_process import ROOT
 
 pytestmark = pytest.mark.slow
 
 SECRET = "s3cret-token"
 FINAL = (P.DONE, P.ERROR)
-
-
-def daemon_config(**changes):
-    config = defaults()
-    config["osc"]["port"] = 0
-    config["osc"]["max_datagram_bytes"] = 1024
-    config["model"]["id"] = "dense tiny checkpoint"
-    config["limits"].update(chunk_timeout_seconds=0.5, queue_length=4)
-    for dotted, value in changes.items():
-        section, key = dotted.split("__")
-        config[section][key] = value
-    return config
 
 
 @pytest.fixture(scope="module")
