@@ -44,6 +44,7 @@ NOT_RUN = {
     r"py scripts\setup.py": "Windows (`make` runs the same script here: tests/test_setup_script.py)",
     r".venv\Scripts\midi-llm-bridge serve": "Windows path of the serve command run here",
     r".venv\Scripts\python -m pytest": "Windows path of this test suite",
+    r".venv\Scripts\midi-llm-bridge doctor": "Windows path of the doctor command run here",
     "python3 reaper_scripts/make_index.py": "a release step that rewrites reaper_scripts/index.xml from the git "
                                             "remote; tests/test_reaper_scripts.py checks the index",
     'midi-llm-bridge play "PROMPT" --bars 8 --tempo 110 [--port-name NAME \\| --connect-to PORT] [-o out.mid]':
