@@ -124,6 +124,19 @@ def load_models() -> dict:
     return models
 
 
+def load_case_models(dense_midi_llm_dir: Path, dense_amt_dir: Path) -> dict:
+    """The four checkpoints the pinned cases run on, by the names the cases use (loaded the real way)."""
+    from bridge.engine.loading import load_model
+
+    loaded = {"dense_midi_llm": load_model(str(dense_midi_llm_dir), device="cpu"),
+              "dense_amt": load_model(str(dense_amt_dir), device="cpu")}
+    for name, directory in (("mixing_midi_llm", dense_midi_llm_dir), ("mixing_amt", dense_amt_dir)):
+        model = load_model(str(directory), device="cpu")
+        mix_layers(model)
+        loaded[name] = model
+    return loaded
+
+
 def mix_layers(loaded) -> None:
     """Switch the dense weights' silenced layers a little back on: the input now changes the output."""
     import torch

@@ -43,13 +43,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def models(dense_midi_llm_dir, dense_amt_dir):
-    loaded = {"dense_midi_llm": load_model(str(dense_midi_llm_dir), device="cpu"),
-              "dense_amt": load_model(str(dense_amt_dir), device="cpu")}
-    for name, directory in (("mixing_midi_llm", dense_midi_llm_dir), ("mixing_amt", dense_amt_dir)):
-        model = load_model(str(directory), device="cpu")
-        machine_cases.mix_layers(model)
-        loaded[name] = model
-    return loaded
+    return machine_cases.load_case_models(dense_midi_llm_dir, dense_amt_dir)
 
 
 @pytest.fixture(scope="module")

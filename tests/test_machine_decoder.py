@@ -16,7 +16,6 @@ import json
 import pytest
 
 from bridge.engine.decoder import Decoder
-from bridge.engine.loading import load_model
 from tests import machine_cases
 
 pytestmark = pytest.mark.slow
@@ -26,13 +25,7 @@ GOLDEN = json.loads(machine_cases.GOLDEN.read_text())
 
 @pytest.fixture(scope="module")
 def models(dense_midi_llm_dir, dense_amt_dir):
-    loaded = {"dense_midi_llm": load_model(str(dense_midi_llm_dir), device="cpu"),
-              "dense_amt": load_model(str(dense_amt_dir), device="cpu")}
-    for name, directory in (("mixing_midi_llm", dense_midi_llm_dir), ("mixing_amt", dense_amt_dir)):
-        model = load_model(str(directory), device="cpu")
-        machine_cases.mix_layers(model)
-        loaded[name] = model
-    return loaded
+    return machine_cases.load_case_models(dense_midi_llm_dir, dense_amt_dir)
 
 
 def test_every_case_has_a_pinned_outcome():
