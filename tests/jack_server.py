@@ -50,8 +50,11 @@ class JackServer:
         return dict(os.environ, JACK_DEFAULT_SERVER=self.name, JACK_NO_AUDIO_RESERVATION="1")
 
     def start(self, timeout: float = 10.0) -> None:
+        # --sync: the server waits for every client each cycle. In JACK2's default
+        # asynchronous mode a client that misses a cycle on these loaded cores can
+        # have a message dropped between ports, which a test would blame on the player.
         self.process = subprocess.Popen(
-            ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "256"],
+            ["jackd", "--no-realtime", "--sync", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "256"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env(), preexec_fn=_end_with_parent,
         )
         deadline = time.monotonic() + timeout

@@ -180,3 +180,25 @@ def key_violations(messages: list[list[int]]) -> list[str]:
         elif message[0] & 0xF0 == CONTROL_CHANGE and message[1] == ALL_NOTES_OFF:
             sounding = {k for k in sounding if k[0] != message[0] & 0x0F}
     return problems
+
+
+def cut_by_all_notes_off(messages: list[list[int]]) -> list[str]:
+    """All Notes Off that silenced a key still sounding on its channel (someone's note cut short).
+
+    A job ends its own notes one by one before its All Notes Off, so a clean end
+    never finds a key sounding; judged on the receiver's order alone, no timing.
+    """
+    sounding: set[tuple[int, int]] = set()
+    problems = []
+    for index, message in enumerate(messages):
+        key = (message[0] & 0x0F, message[1])
+        if is_note_on(message):
+            sounding.add(key)
+        elif is_note_off(message):
+            sounding.discard(key)
+        elif message[0] & 0xF0 == CONTROL_CHANGE and message[1] == ALL_NOTES_OFF:
+            cut = sorted(k for k in sounding if k[0] == key[0])
+            if cut:
+                problems.append(f"#{index}: All Notes Off on channel {key[0] + 1} cut {cut}")
+            sounding.difference_update(cut)
+    return problems

@@ -4,8 +4,9 @@ Through the daemon's live service (``LiveOutput``) on a private JACK server,
 heard by a python-rtmidi JACK input. Random streams of the same instruments and
 pitches, with the first job ended at a random moment by cancel or by playing
 out, are checked on what the receiver got: no note-on on a key already
-sounding, no note-off on a silent key, nothing left sounding, and the first
-job's All Notes Off never on a channel the second one uses.
+sounding, no note-off on a silent key, nothing left sounding, and no All Notes
+Off that cuts a note still sounding (the first job's end never silences the
+second's notes). Judged on the receiver's order alone, never on timing.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from bridge.amt.tempo import TempoMap
 from bridge.config import defaults
 from bridge.live.service import LiveOutput
 from tests.live_support import (
-    ALL_NOTES_OFF,
-    CONTROL_CHANGE,
     Receiver,
+    cut_by_all_notes_off,
     key_violations,
     open_jack_output,
     pair_notes,
@@ -81,9 +81,7 @@ def test_two_live_jobs_at_once_keep_to_their_own_notes(jack):
         pitched_first = set(first.channels_used) - {9}
         pitched_second = set(second.channels_used) - {9}
         assert not pitched_first & pitched_second, "two running jobs share a pitched channel"
-        cut = [i for i, m in enumerate(messages[:second_done])
-               if m[0] & 0xF0 == CONTROL_CHANGE and m[1] == ALL_NOTES_OFF and m[0] & 0x0F in second.channels_used]
-        assert not cut, f"trial {trial}: All Notes Off on the second job's channels while it played: {cut}"
+        assert not cut_by_all_notes_off(messages), f"trial {trial}: {cut_by_all_notes_off(messages)}"
         if first_done is not None:
             assert second.stats.notes_played > 0 and first_done < second_done
 
