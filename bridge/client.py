@@ -18,17 +18,17 @@ from __future__ import annotations
 import random
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bridge import protocol as P
 from bridge.amt.notes import Note
-from bridge.protocol.assembly import ResultAssembly, describe_chunks
-from bridge.protocol.notes import atoms_to_note, encode_chunks, note_to_atoms
+from bridge.protocol.assembly import ResultAssembly, describe_missing
+from bridge.protocol.notes import atoms_to_note
 from bridge.protocol.osc import Double, OscDecodeError, decode_datagram, encode_message
 from bridge.protocol.replies import read_reply
-from bridge.protocol.requests import MODES, OPTIONS
+from bridge.protocol.request_encoding import encode_request
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9123
@@ -79,64 +79,6 @@ class Result:
 ProgressCallback = Callable[[float, int], None]
 NoteCallback = Callable[[int, Note], None]
 EventCallback = Callable[[str, list[Any]], None]
-
-
-def _wire_value(key: str, value: Any) -> list[Any]:
-    kind = OPTIONS[key][0]
-    if kind == "flag":
-        return [int(bool(value))]
-    if kind == "float":
-        return [Double(value)]
-    if kind == "grid":
-        return [value if isinstance(value, str) else Double(value)]
-    if kind == "int":
-        return [int(value)]
-    return [str(value)]
-
-
-def encode_options(options: Mapping[str, Any]) -> list[Any]:
-    """``{"bars": 4, "instrument": [0, 33], "tempo_change": [(8, 90)]}`` as key/value atoms."""
-    atoms: list[Any] = []
-    for key, value in options.items():
-        if value is None:
-            continue
-        if key not in OPTIONS:
-            raise ValueError(f"unknown option {key!r}; known: {', '.join(OPTIONS)}")
-        _, arity, repeatable = OPTIONS[key]
-        values = list(value) if repeatable else [value]
-        for item in values:
-            atoms.append(key)
-            if arity == 1:
-                atoms += _wire_value(key, item)
-            else:
-                for part in item:
-                    atoms += _wire_value(key, part)
-    return atoms
-
-
-def _raw_note_atoms(note: Sequence[Any]) -> list[Any]:
-    """A raw 7-atom note with its positions as 64-bit doubles, like the span it is compared with."""
-    atoms = list(note)
-    for index in (1, 2):  # start, duration
-        if index < len(atoms) and isinstance(atoms[index], float) and not isinstance(atoms[index], Double):
-            atoms[index] = Double(atoms[index])
-    return atoms
-
-
-def encode_request(mode: str, request_id: int | str, notes: Sequence[Note] | Sequence[Sequence[Any]],
-                   options: Mapping[str, Any], *, max_bytes: int = 8192, reply_port: int = 0) -> list[bytes]:
-    """The datagrams of one request: the header, then the notes in chunks (none when there are no notes)."""
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-    options = dict(options)
-    options["notes"] = len(notes)
-    header = encode_message(f"{P.PREFIX}/{mode}", [request_id, reply_port, *encode_options(options)])
-    if len(header) > max_bytes:
-        raise ValueError(f"the request header is {len(header)} bytes, over {max_bytes}; shorten the prompt")
-    if not notes:
-        return [header]
-    atoms = [note_to_atoms(n, doubles=True) if isinstance(n, Note) else _raw_note_atoms(n) for n in notes]
-    return [header, *encode_chunks(P.NOTES, [request_id], atoms, max_bytes=max_bytes)]
 
 
 class Client:
@@ -356,7 +298,7 @@ class Client:
                 if done is not None:
                     missing = assembly.missing()
                     if resend_rounds >= 3:
-                        raise DaemonError("missing_chunk", f"result {self._describe_missing(missing)} never "
+                        raise DaemonError("missing_chunk", f"result {describe_missing(missing)} never "
                                                            "arrived, even when asked again", missing)
                     resend_rounds += 1
                     flat = [x for pair in missing for x in pair]
@@ -395,19 +337,6 @@ class Client:
         variations = [assembly.notes(v) for v in range(int(done["variations"]))]
         return Result(request_id, variations, int(done["seed"]), float(done["seconds"]), int(done["removed"]),
                       float(done["start"]), float(done["end"]), warnings)
-
-    @staticmethod
-    def _describe_missing(missing: Iterable[tuple[int, int]]) -> str:
-        by_variation: dict[int, list[int]] = {}
-        for variation, chunk in missing:
-            by_variation.setdefault(variation, []).append(chunk)
-        parts = []
-        for variation, chunks in sorted(by_variation.items()):
-            if -1 in chunks:
-                parts.append(f"variation {variation} (all chunks)")
-            else:
-                parts.append(f"variation {variation} {describe_chunks(chunks)}")
-        return "; ".join(parts)
 
     def request(self, mode: str, notes: Sequence[Note] = (), *, timeout: float = 600.0,
                 on_progress: ProgressCallback | None = None, on_note: NoteCallback | None = None,

@@ -11,7 +11,6 @@ import pytest
 
 from bridge import protocol as P
 from bridge.amt.notes import Note
-from bridge.client import encode_options, encode_request
 from bridge.config import defaults
 from bridge.protocol.assembly import PendingRequest, ResultAssembly, describe_chunks
 from bridge.protocol.errors import BAD_REQUEST, MISSING_CHUNK, TOO_LARGE, ProtocolError
@@ -24,6 +23,7 @@ from bridge.protocol.osc import (
     encode_fitting,
     encode_message,
 )
+from bridge.protocol.request_encoding import encode_options, encode_request
 from bridge.protocol.requests import build_job_spec, expected_notes, parse_options, parse_request_id
 
 

@@ -9,7 +9,7 @@ silently shorter clip.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,20 @@ def describe_chunks(indexes: Sequence[int]) -> str:
         runs.append(str(indexes[i]) if i == j else f"{indexes[i]}-{indexes[j]}")
         i = j + 1
     return ("chunk " if len(indexes) == 1 else "chunks ") + ", ".join(runs)
+
+
+def describe_missing(missing: Iterable[tuple[int, int]]) -> str:
+    """Missing (variation, chunk) pairs in words; chunk -1 means the whole variation."""
+    by_variation: dict[int, list[int]] = {}
+    for variation, chunk in missing:
+        by_variation.setdefault(variation, []).append(chunk)
+    parts = []
+    for variation, chunks in sorted(by_variation.items()):
+        if -1 in chunks:
+            parts.append(f"variation {variation} (all chunks)")
+        else:
+            parts.append(f"variation {variation} {describe_chunks(chunks)}")
+    return "; ".join(parts)
 
 
 @dataclass
