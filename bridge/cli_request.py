@@ -13,15 +13,14 @@ half a file. Exit status: 0 done, 1 the daemon answered with an error,
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from bridge.cli_engine import GRID_HELP, OUTPUT_HELP
 from bridge.cli_files import check_writable, variation_paths
+from bridge.cli_request_io import ProgressFile, notes_json, number, read_input, write_json
 from bridge.cli_settings import add_config_arguments, config_from_args
 
 ACTIONS = ("ping", "status", "reload", "generate", "continue", "infill", "accompany", "cancel", "transport")
@@ -100,67 +99,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_request)
 
 
-# ----- input -------------------------------------------------------------------------------
-
-
-def _note_from_json(item: Any, index: int):
-    from bridge.amt.notes import Note
-
-    if not isinstance(item, dict):
-        raise ValueError(f"note {index + 1} in the JSON is not an object with pitch, start, duration")
-    try:
-        instrument = int(item.get("instrument", -1))
-        channel = item.get("channel", -1)
-        channel = -1 if channel is None else int(channel)
-        velocity = float(item.get("velocity", 100))
-        mute = bool(item.get("mute", 0))
-        pitch, start, duration = int(item["pitch"]), float(item["start"]), float(item["duration"])
-        if instrument < 0:
-            # The daemon decides the instrument from the channel (drums on 9) and --program.
-            return [pitch, start, duration, velocity, int(mute), -1, channel]
-        return Note(pitch, start, duration, velocity, instrument, mute, None if channel < 0 else channel)
-    except KeyError as error:
-        raise ValueError(f"note {index + 1} in the JSON has no {error.args[0]!r}") from None
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"note {index + 1} in the JSON: {error}") from None
-
-
-def read_input(path: str) -> tuple[list[Any], dict[str, Any]]:
-    """Notes (Note, or raw atoms when the instrument comes from the channel) and what the file says of the song."""
-    from bridge.cli_files import is_midi_path, read_input_file
-
-    song: dict[str, Any] = {}
-    if is_midi_path(path):
-        content = read_input_file(path)
-        changes = content.tempo.changes
-        song["tempo"] = changes[0].bpm
-        song["tempo_change"] = [(c.beat, c.bpm) for c in changes[1:]]
-        song["time_sig"] = str(content.time_signature)
-        song["content"] = content  # the base of a .mid output (see bridge.cli_files)
-        return list(content.notes), song
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); give a .mid file or a JSON file") from None
-    if isinstance(data, dict):
-        if "tempo" in data:
-            song["tempo"] = float(data["tempo"])
-        if "tempo_changes" in data:
-            song["tempo_change"] = [(float(b), float(t)) for b, t in data["tempo_changes"]]
-        if "time_sig" in data:
-            song["time_sig"] = str(data["time_sig"])
-        items = data.get("notes")
-        if items is None and data.get("variations"):
-            items = data["variations"][0].get("notes", [])
-        if items is None:
-            raise ValueError(f"{path} has no \"notes\" list")
-    elif isinstance(data, list):
-        items = data
-    else:
-        raise ValueError(f"{path} must hold a list of notes or an object with \"notes\"")
-    return [_note_from_json(item, i) for i, item in enumerate(items)], song
+# ----- the request's options ---------------------------------------------------------------
 
 
 def build_options(args: argparse.Namespace, song: dict[str, Any]) -> dict[str, Any]:
@@ -210,68 +149,6 @@ def build_options(args: argparse.Namespace, song: dict[str, Any]) -> dict[str, A
     return {k: v for k, v in options.items() if v is not None}
 
 
-# ----- output ------------------------------------------------------------------------------
-
-
-class ProgressFile:
-    """One line per event, appended and flushed (a Lua script polls the last line)."""
-
-    def __init__(self, path: str | None):
-        self.handle = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
-
-    def line(self, text: str) -> None:
-        if self.handle is not None:
-            self.handle.write(" ".join(text.split()) + "\n")
-            self.handle.flush()
-
-    def event(self, name: str, values: list[Any]) -> None:
-        if name == "progress":
-            self.line(f"progress {float(values[0]):.3f} {int(values[1])}")
-        elif name == "accepted":
-            self.line(f"accepted {int(values[0])}")
-        elif name == "started":
-            self.line("started")
-        elif name == "warning":
-            self.line(f"warning {values[0]}")
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def _write_json(target: str | None, document: dict[str, Any]) -> None:
-    if not target:
-        return
-    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        _write_atomically(Path(target), text.encode("utf-8"))
-
-
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(float(value), 6)
-
-
-def notes_json(notes: list[Any]) -> list[dict[str, Any]]:
-    """Flat note objects; a note without a channel gets the one the .mid writer gives its instrument."""
-    from bridge.amt.midi_file import assign_channels
-
-    channels = assign_channels(sorted({n.instrument for n in notes}, key=lambda i: (i == 128, i)))
-    return [{"pitch": n.pitch, "start": _number(n.start), "duration": _number(n.duration),
-             "velocity": _number(n.velocity), "instrument": n.instrument,
-             "channel": n.channel if n.channel is not None else channels[n.instrument], "mute": int(n.mute)}
-            for n in notes]
-
-
 def _song(options: dict[str, Any]):
     from bridge.amt.tempo import TempoChange, TempoMap, TimeSignature
 
@@ -309,7 +186,7 @@ def run_request(args: argparse.Namespace) -> int:
                 info.pop("id", None)
                 document = {"status": "ok", **info}
                 if args.json_out:
-                    _write_json(args.json_out, document)
+                    write_json(args.json_out, document)
                 else:
                     if args.action in ("ping", "reload"):
                         print(f"daemon on {client.where}: {info['state']}, protocol {info['protocol']}, model "
@@ -326,7 +203,7 @@ def run_request(args: argparse.Namespace) -> int:
                 affected = client.transport(args.state, args.beat)
                 document = {"status": "ok", "transport": args.state, "players": affected}
                 if args.json_out:
-                    _write_json(args.json_out, document)
+                    write_json(args.json_out, document)
                 else:
                     print(f"transport {args.state}: {affected} live player(s)")
                 progress.line("done")
@@ -338,7 +215,7 @@ def run_request(args: argparse.Namespace) -> int:
                 states = client.cancel(target)
                 document = {"status": "ok", "cancelled": args.target, "states": states}
                 if args.json_out:
-                    _write_json(args.json_out, document)
+                    write_json(args.json_out, document)
                 else:
                     print(f"cancelled {args.target} ({', '.join(states)})")
                 progress.line("done")
@@ -357,7 +234,7 @@ def run_request(args: argparse.Namespace) -> int:
         progress.close()
     print(f"midi-llm-bridge: {message}" if code in ("not_running", "bad_input") else
           f"midi-llm-bridge: error ({code}): {message}", file=sys.stderr)
-    _write_json(args.json_out, {"status": "error", "code": code, "message": message})
+    write_json(args.json_out, {"status": "error", "code": code, "message": message})
     if args.progress_file:
         with open(args.progress_file, "a", encoding="utf-8") as handle:
             handle.write(" ".join(f"error {code} {message}".split()) + "\n")
@@ -366,7 +243,7 @@ def run_request(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
     from bridge.amt.midi_file import write_midi
-    from bridge.amt.notes import Note
+    from bridge.amt.notes import in_beats
     from bridge.cli_request_files import MidiFileRequest
     from bridge.protocol import PROTOCOL_VERSION
 
@@ -399,14 +276,7 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
     elif args.output:
         paths = variation_paths(args.output, len(result.variations))
         for path, variation in zip(paths, result.variations):
-            beats = variation
-            if seconds:
-                beats = []
-                for n in variation:
-                    start = tempo.seconds_to_beats(n.start)
-                    end = tempo.seconds_to_beats(n.start + n.duration)
-                    beats.append(Note(n.pitch, start, max(0.0, end - start), n.velocity, n.instrument, n.mute,
-                                      n.channel))
+            beats = [in_beats(n, tempo) for n in variation] if seconds else variation
             temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             write_midi(temporary, beats, tempo, meter)
             os.replace(temporary, path)
@@ -419,8 +289,8 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
         "units": args.units,
         "tempo": tempo.initial_bpm,
         "time_sig": str(meter),
-        "start": _number(result.start),
-        "end": _number(result.end),
+        "start": number(result.start),
+        "end": number(result.end),
         "whole": int(bool(args.whole)),
         "seed": result.seed,
         "seconds": round(result.seconds, 3),
@@ -431,9 +301,9 @@ def _generate(args: argparse.Namespace, client, progress: ProgressFile) -> int:
                        enumerate(result.variations)],
     }
     if args.json_out:
-        _write_json(args.json_out, document)
+        write_json(args.json_out, document)
     elif not args.output:
-        _write_json("-", document)
+        write_json("-", document)
     for path in files:
         print(f"{path}", file=sys.stderr)
     progress.line("done")

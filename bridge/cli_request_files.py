@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bridge.amt.midi_file import MidiContent
-from bridge.amt.notes import Note
+from bridge.amt.notes import Note, in_beats, in_seconds
 from bridge.amt.replacement import replaced_notes
 from bridge.cli_files import check_given, write_merged
 
@@ -40,14 +39,12 @@ class MidiFileRequest:
     def _in_units(self, note: Note) -> Note:
         if not self.seconds:
             return note
-        start = self.tempo.beats_to_seconds(note.start)
-        return replace(note, start=start, duration=max(0.0, self.tempo.beats_to_seconds(note.end) - start))
+        return in_seconds(note, self.tempo)
 
     def _in_beats(self, note: Note) -> Note:
         if not self.seconds:
             return note
-        start = self.tempo.seconds_to_beats(note.start)
-        return replace(note, start=start, duration=max(0.0, self.tempo.seconds_to_beats(note.end) - start))
+        return in_beats(note, self.tempo)
 
     def notes_to_send(self) -> list[Note]:
         """The file's notes in the request's units (a .mid holds beats; ``--units seconds`` sends seconds)."""

@@ -19,6 +19,8 @@ from bridge.amt.notes import (
     event_to_note,
     events_to_notes,
     events_to_tokens,
+    in_beats,
+    in_seconds,
     note_to_event,
     notes_to_events,
     seconds_to_ticks,
@@ -88,6 +90,18 @@ tempo_maps = st.lists(
 def test_beats_seconds_round_trip(tempo: TempoMap, beats: float):
     seconds = tempo.beats_to_seconds(beats)
     assert tempo.seconds_to_beats(seconds) == pytest.approx(beats, rel=1e-9, abs=1e-9)
+
+
+@given(tempo_maps, st.floats(0, 500, allow_nan=False), st.floats(0, 50, allow_nan=False))
+def test_a_note_in_seconds_and_back_is_the_same_note(tempo: TempoMap, start: float, duration: float):
+    note = Note(60, start, duration, 90, instrument=33, channel=2)
+    timed = in_seconds(note, tempo)
+    assert timed.start == tempo.beats_to_seconds(start)
+    assert timed.start + timed.duration == pytest.approx(tempo.beats_to_seconds(note.end), rel=1e-12, abs=1e-9)
+    back = in_beats(timed, tempo)
+    assert (back.pitch, back.velocity, back.instrument, back.channel) == (60, 90, 33, 2)
+    assert back.start == pytest.approx(start, rel=1e-9, abs=1e-9)
+    assert back.duration == pytest.approx(duration, rel=1e-9, abs=1e-8)
 
 
 @given(tempo_maps, st.floats(0, 500, allow_nan=False), st.floats(0, 500, allow_nan=False))

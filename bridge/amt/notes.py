@@ -82,6 +82,18 @@ def with_min_length(note: Note, tempo: TempoMap) -> Note:
     return replace(note, duration=tempo.seconds_to_beats(onset + MIN_SOUNDING_SECONDS) - note.start)
 
 
+def in_seconds(note: Note, tempo: TempoMap) -> Note:
+    """``note`` with its start and duration in seconds through ``tempo`` (clients that count seconds)."""
+    start = tempo.beats_to_seconds(note.start)
+    return replace(note, start=start, duration=max(0.0, tempo.beats_to_seconds(note.end) - start))
+
+
+def in_beats(note: Note, tempo: TempoMap) -> Note:
+    """The inverse of :func:`in_seconds`: a note counted in seconds back to beats."""
+    start = tempo.seconds_to_beats(note.start)
+    return replace(note, start=start, duration=max(0.0, tempo.seconds_to_beats(note.start + note.duration) - start))
+
+
 def seconds_to_ticks(seconds: float) -> int:
     """Round real time to the model's 10 ms grid (Python's round, as the reference)."""
     return round(vocab.TICKS_PER_SECOND * seconds)
