@@ -118,7 +118,7 @@ def _build_request(args: argparse.Namespace, config: dict, content=None):
     from bridge.engine.grammar import MusicianConstraints
     from bridge.engine.grid import parse_grid
     from bridge.engine.requests import GenerationRequest
-    from bridge.engine.sampling import SamplingOptions
+    from bridge.engine.sampling_options import SamplingOptions
 
     sampling_defaults = config["sampling"]
     sampling = SamplingOptions(

@@ -26,7 +26,7 @@ def protocol_accepts(**options) -> bool:
 
 def engine_accepts(**fields) -> bool:
     from bridge.engine.requests import GenerationRequest
-    from bridge.engine.sampling import SamplingOptions
+    from bridge.engine.sampling_options import SamplingOptions
 
     sampling = {k: fields.pop(k) for k in ("temperature", "top_p", "top_k") if k in fields}
     try:

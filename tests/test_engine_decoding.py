@@ -20,7 +20,7 @@ from bridge.amt import sequence, vocab
 from bridge.engine.decoder import Cancelled, Decoder
 from bridge.engine.grammar import MusicianConstraints
 from bridge.engine.loading import load_model
-from bridge.engine.sampling import SamplingOptions
+from bridge.engine.sampling_options import SamplingOptions
 
 pytestmark = pytest.mark.slow
 

@@ -306,19 +306,19 @@ def _spec(mode, options, notes=(), **limits):
 def test_span_defaults_per_mode():
     clip = [note(60, 0.0, 1.0), note(64, 5.0, 1.5)]  # ends at beat 6.5: inside bar 2
     g = _spec("generate", {})
-    assert (g.start, g.end) == (0.0, 16.0)
+    assert (g.request.start, g.request.end) == (0.0, 16.0)
     c = _spec("continue", {"bars": 2}, clip)
-    assert (c.start, c.end) == (8.0, 16.0)
+    assert (c.request.start, c.request.end) == (8.0, 16.0)
     a = _spec("accompany", {}, clip)
-    assert (a.start, a.end) == (0.0, 8.0)
+    assert (a.request.start, a.request.end) == (0.0, 8.0)
     i = _spec("infill", {"start_bar": 2, "end_bar": 3}, clip)
-    assert (i.start, i.end) == (4.0, 12.0)
+    assert (i.request.start, i.request.end) == (4.0, 12.0)
     w = _spec("generate", {"time_sig": "6/8", "start_bar": 3, "bars": 1})
-    assert (w.start, w.end) == (6.0, 9.0)
+    assert (w.request.start, w.request.end) == (6.0, 9.0)
     s = _spec("generate", {"units": "seconds", "tempo": 60.0, "start": 2.0, "end": 4.0})
-    assert (s.start, s.end) == (2.0, 4.0) and s.seconds
+    assert (s.request.start, s.request.end) == (2.0, 4.0) and s.seconds
     s = _spec("generate", {"units": "seconds", "tempo": 120.0, "start": 2.0, "end": 4.0})
-    assert (s.start, s.end) == (4.0, 8.0) and s.to_units(s.end) == 4.0
+    assert (s.request.start, s.request.end) == (4.0, 8.0) and s.to_units(s.request.end) == 4.0
 
 
 @pytest.mark.parametrize("mode, options, words", [
@@ -367,8 +367,10 @@ def test_defaults_come_from_the_config():
     c = config()
     c["sampling"].update(temperature=0.8, grid="1/16", default_velocity=90)
     spec = build_job_spec("generate", {}, [], c)
-    assert spec.temperature == 0.8 and spec.grid == 0.25 and spec.velocity == 90
-    assert spec.max_notes == c["limits"]["max_notes_out"] and spec.max_tokens == c["sampling"]["max_new_tokens"]
+    request = spec.request
+    assert request.sampling.temperature == 0.8 and request.grid == 0.25 and request.default_velocity == 90
+    assert request.constraints.max_notes == c["limits"]["max_notes_out"]
+    assert request.max_new_tokens == c["sampling"]["max_new_tokens"]
 
 
 def test_client_encoding_is_what_the_daemon_parses():
@@ -389,7 +391,7 @@ def test_client_encoding_is_what_the_daemon_parses():
         pending.add_chunk(chunk[1:], 4096)
     assert pending.complete()
     spec = build_job_spec("continue", parsed, pending.raw_notes(), config())
-    assert spec.notes == tuple(notes) and spec.whole and spec.instruments == frozenset({33})
+    assert spec.request.notes == tuple(notes) and spec.whole and spec.request.constraints.instruments == frozenset({33})
 
 
 def test_encode_options_refuses_unknown_keys():

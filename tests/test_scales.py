@@ -45,9 +45,9 @@ def test_protocol_scale_option(tmp_path):
 
     config = defaults()
     spec = build_job_spec("generate", {"scale": "E minor"}, [], config)
-    assert spec.pitch_classes == parse_scale("E minor")
+    assert spec.request.constraints.pitch_classes == parse_scale("E minor")
     spec = build_job_spec("generate", {"pitch_class": [0, 7]}, [], config)
-    assert spec.pitch_classes == frozenset({0, 7})
+    assert spec.request.constraints.pitch_classes == frozenset({0, 7})
     with pytest.raises(ProtocolError, match="scale or pitch_class"):
         build_job_spec("generate", {"scale": "C major", "pitch_class": [0]}, [], config)
     with pytest.raises(ProtocolError, match="mode must be one of"):
@@ -105,7 +105,7 @@ def test_protocol_keep_rhythm_option():
     with pytest.raises(ProtocolError, match="infill"):
         build_job_spec("generate", {"keep_rhythm": True}, [], config)
     spec = build_job_spec("infill", {"keep_rhythm": True, "start_bar": 1, "end_bar": 1}, [], config)
-    assert spec.keep_rhythm
+    assert spec.request.keep_rhythm
 
 
 @pytest.mark.slow
@@ -148,7 +148,7 @@ def test_protocol_keep_pitches_option():
 
     config = defaults()
     spec = build_job_spec("infill", {"keep_pitches": True, "start_bar": 1, "end_bar": 1}, [], config)
-    assert spec.keep_pitches and not spec.keep_rhythm
+    assert spec.request.keep_pitches and not spec.request.keep_rhythm
     with pytest.raises(ProtocolError, match="not both"):
         build_job_spec("infill", {"keep_pitches": True, "keep_rhythm": True, "start_bar": 1}, [], config)
     with pytest.raises(ProtocolError, match="infill"):

@@ -112,8 +112,8 @@ def queue_request(daemon: Daemon, key: tuple[str, str], pending: PendingRequest)
         return
     daemon.counters["jobs"] += 1
     log.info("request %s from %s:%s: %s of %g beats with %d notes, %d variation(s), queued behind %d",
-             job.request_id, key[0], job.reply_to[1], spec.mode, spec.end - spec.start, len(spec.notes),
-             spec.variations, ahead)
+             job.request_id, key[0], job.reply_to[1], spec.request.mode, spec.request.end - spec.request.start,
+             len(spec.request.notes), spec.request.variations, ahead)
     daemon.send(job.reply_to, P.ACCEPTED, build_reply(P.ACCEPTED, id=job.request_id, position=ahead))
 
 

@@ -78,7 +78,8 @@ class LivePlayback:
         if not self.spec.live:
             return None
         try:
-            self.player = self.live.player(self.spec.tempo, self.spec.start, follow_transport=self.spec.follow)
+            self.player = self.live.player(self.spec.request.tempo, self.spec.request.start,
+                                           follow_transport=self.spec.follow)
         except (MidiPortError, RuntimeError) as error:
             raise ProtocolError(MIDI_UNAVAILABLE, f"live output is not available: {error}") from None
         return self.player
@@ -194,7 +195,6 @@ class Worker:
 
     def _run_job(self, job: Job) -> list[bytes]:
         """Run ``job`` on the engine (streaming progress and notes); returns the final replies to send."""
-        from bridge.daemon.convert import to_generation_request
         from bridge.engine.engine import Cancelled
 
         daemon, spec, rid = self.daemon, job.spec, job.request_id
@@ -216,12 +216,12 @@ class Worker:
                     if player is not None and variation == spec.live_variation:
                         player.add(note)
                     if spec.stream:
-                        atoms = note_to_atoms(note, tempo=spec.tempo, seconds=spec.seconds, doubles=spec.doubles)
+                        atoms = note_to_atoms(note, tempo=spec.request.tempo, seconds=spec.seconds, doubles=spec.doubles)
                         args = build_reply(P.NOTE, id=rid, variation=variation, seq=sequence[0], tail=atoms)
                         send(job.reply_to, daemon.encode(P.NOTE, args))
                         sequence[0] += 1
 
-                result = self.engine.run(to_generation_request(spec),
+                result = self.engine.run(spec.request,
                                          on_note=deliver if (spec.stream or player is not None) else None,
                                          on_progress=on_progress, cancel=job.cancel)
         except ProtocolError as error:
@@ -252,7 +252,7 @@ class Worker:
         for variation in result.variations:
             notes = sorted_notes(variation.notes if spec.whole else variation.new_notes)
             total += len(notes)
-            atoms = [note_to_atoms(n, tempo=spec.tempo, seconds=spec.seconds, doubles=spec.doubles) for n in notes]
+            atoms = [note_to_atoms(n, tempo=spec.request.tempo, seconds=spec.seconds, doubles=spec.doubles) for n in notes]
             messages = encode_chunks(P.RESULT, [rid, variation.index], atoms, max_bytes=daemon.max_bytes,
                                      total_in_header=True)
             for index, data in enumerate(messages):
@@ -263,8 +263,8 @@ class Worker:
         number = Double if spec.doubles else float
         outgoing.append(daemon.encode(P.DONE, build_reply(
             P.DONE, id=rid, variations=len(result.variations), seed=int(result.seed), seconds=float(result.seconds),
-            removed=len(result.removed_notes), start=number(spec.to_units(spec.start)),
-            end=number(spec.to_units(spec.end)))))
+            removed=len(result.removed_notes), start=number(spec.to_units(spec.request.start)),
+            end=number(spec.to_units(spec.request.end)))))
         daemon.results.put(job.key, chunks)
         log.info("request %s done: %d variation(s), %d notes, %d ids in %.2f s", rid, len(result.variations),
                  total, result.sampled_tokens, result.seconds)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bridge.amt.notes import DEFAULT_VELOCITY, Note
 from bridge.amt.tempo import TempoMap, TimeSignature
 from bridge.engine.grammar import MusicianConstraints
-from bridge.engine.sampling import SamplingOptions
+from bridge.engine.sampling_options import SamplingOptions
 from bridge.protocol.limits import MAX_SEED
 
 MODES = ("generate", "continue", "infill", "accompany")

@@ -2,8 +2,8 @@
 
 The daemon turns a request's options (and its notes, once every chunk has
 arrived) into a :class:`JobSpec`: everything validated, every position in
-beats, every default filled in from the configuration. Nothing here imports
-torch; the daemon makes the engine's request from a JobSpec in its worker.
+beats, every default filled in from the configuration, the engine's own
+request built once. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from typing import Any
 
 from bridge.amt.notes import Note
 from bridge.amt.tempo import TempoChange, TempoMap, TimeSignature
+from bridge.engine.grammar import MusicianConstraints
+from bridge.engine.requests import GenerationRequest
+from bridge.engine.sampling_options import SamplingOptions
 from bridge.protocol import MODE_ADDRESSES
 from bridge.protocol.errors import BAD_REQUEST, TOO_LARGE, ProtocolError
 from bridge.protocol.limits import (
@@ -140,44 +143,28 @@ def _typed(key: str, kind: str, value: Any) -> Any:
     raise AssertionError(kind)
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobSpec:
-    """A complete, validated generation request, positions in beats."""
+    """A validated request: what the engine is asked, and how its answer travels back.
 
-    mode: str
-    start: float
-    end: float
-    tempo: TempoMap
-    time_signature: TimeSignature
-    prompt: str = ""
-    notes: tuple[Note, ...] = ()
+    ``request`` is the engine's own :class:`GenerationRequest` (positions in
+    beats), built here once: the protocol and the engine share one request type.
+    The other fields only say how the daemon delivers: units, streaming, the
+    whole clip or the new notes, doubles, live playback.
+    """
+
+    request: GenerationRequest
     seconds: bool = False
-    variations: int = 1
-    seed: int | None = None
-    grid: float | None = None
-    temperature: float = 1.0
-    top_p: float = 0.98
-    top_k: int = 0
-    max_notes: int | None = None
-    max_tokens: int = 2046
-    lowest_pitch: int = 0
-    highest_pitch: int = 127
-    instruments: frozenset[int] | None = None
-    given: frozenset[int] = frozenset()
-    velocity: float = 72
     stream: bool = False
     whole: bool = False
     doubles: bool = False
-    pitch_classes: frozenset[int] | None = None
-    keep_rhythm: bool = False
-    keep_pitches: bool = False
     live: bool = False
     live_variation: int = 0
     follow: bool = False
 
     def to_units(self, beats: float) -> float:
         """A position in the request's units."""
-        return self.tempo.beats_to_seconds(beats) if self.seconds else beats
+        return self.request.tempo.beats_to_seconds(beats) if self.seconds else beats
 
 
 def _tempo(options: Mapping[str, Any]) -> TempoMap:
@@ -305,15 +292,20 @@ def build_job_spec(mode: str, options: Mapping[str, Any], raw_notes: Sequence[Ra
             raise ProtocolError(BAD_REQUEST, f"{flag} rewrites the notes of an infill span: use it with infill")
     if keep_rhythm and keep_pitches:
         raise ProtocolError(BAD_REQUEST, "give keep_rhythm or keep_pitches, not both")
+    try:
+        request = GenerationRequest(
+            mode=mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
+            given_instruments=given, constraints=MusicianConstraints(instruments, low, high, max_notes, pitch_classes),
+            sampling=SamplingOptions(temperature, top_p, top_k), variations=variations, seed=seed,
+            max_new_tokens=max_tokens, grid=_grid(options.get("grid", sampling["grid"])), default_velocity=velocity,
+            keep_rhythm=keep_rhythm, keep_pitches=keep_pitches,
+        )
+    except ValueError as error:  # what only the engine's types check
+        raise ProtocolError(BAD_REQUEST, str(error)) from None
     return JobSpec(
-        mode=mode, start=start, end=end, tempo=tempo, time_signature=meter, prompt=prompt, notes=notes,
-        seconds=seconds, variations=variations, seed=seed, grid=_grid(options.get("grid", sampling["grid"])),
-        temperature=temperature, top_p=top_p, top_k=top_k, max_notes=max_notes, max_tokens=max_tokens,
-        lowest_pitch=low, highest_pitch=high, instruments=instruments, given=given, velocity=velocity,
-        stream=options.get("stream", False), whole=options.get("whole", False),
+        request, seconds=seconds, stream=options.get("stream", False), whole=options.get("whole", False),
         doubles=options.get("doubles", False), live=options.get("live", False), live_variation=live_variation,
-        follow=options.get("follow", False), pitch_classes=pitch_classes, keep_rhythm=keep_rhythm,
-        keep_pitches=keep_pitches,
+        follow=options.get("follow", False),
     )
 
 

@@ -28,7 +28,7 @@ from bridge.engine.grammar import MusicianConstraints
 from bridge.engine.keep_modes import RhythmSlot
 from bridge.engine.machine import SKIP, Finished, Rebuild, RowMachine, request_rules
 from bridge.engine.profiles import ModelProfile
-from bridge.engine.sampling import SamplingOptions
+from bridge.engine.sampling_options import SamplingOptions
 from bridge.engine.window import WindowPolicy, history_capacity
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bridge.amt import vocab
 from bridge.engine.machine import RowMachine
 from bridge.engine.profiles import ModelProfile
-from bridge.engine.sampling import SamplingOptions
+from bridge.engine.sampling_options import SamplingOptions
 
 ARGUMENT = "midi_llm"
 """The key of our argument in ``SamplingParams.extra_args`` (``vllm_xargs`` over HTTP)."""
