@@ -121,26 +121,27 @@ def test_the_terminal_shows_the_load_stages(run, tmp_path, tiny_midi_llm_dir):
     assert f"loading {tiny_midi_llm_dir} ..." in err.splitlines()
 
 
-def test_an_empty_result_with_instruments_says_why_and_what_to_try(run, tmp_path):
-    """On every outcome: a variation with no new notes under --instruments gets the hint, and only then."""
+def test_chosen_instruments_always_bring_notes_and_no_hint(run, tmp_path):
+    """On every outcome: with --instruments each variation has new notes of those instruments, no empty-result hint.
+
+    The plain tiny checkpoint samples onsets over the next 100 s, so before the grammar made a row with
+    chosen instruments write a note before it may end, short spans here often came back empty.
+    """
+    from bridge.amt.midi_file import read_midi
+
     rng = random.Random(16)
-    outcomes = set()
     for case in range(6):
-        instruments = ",".join(str(i) for i in rng.sample([0, 33, 40, 81, 128], rng.randint(1, 2)))
+        chosen = rng.sample([0, 33, 40, 81, 128], rng.randint(1, 2))
         out = tmp_path / f"case{case}.mid"
         variations = rng.randint(1, 2)
         status, stdout, err = run("generate", "x", "--bars", str(rng.choice([1, 16, 32])), "--seed", str(case),
-                                  "--instruments", instruments, "--variations", str(variations), "-o", str(out))
+                                  "--instruments", ",".join(map(str, chosen)), "--variations", str(variations),
+                                  "-o", str(out))
         assert status == 0, err
         counts = [int(n) for n in re.findall(r": (\d+) new notes", stdout)]
-        assert len(counts) == variations, stdout
-        hinted = "has no new notes: with the instruments chosen the model may write only" in err
-        assert hinted == (0 in counts), (instruments, counts, err)
-        if hinted:
-            assert "Try a prompt that names them" in err
-        outcomes.add(hinted)
-    # the plain tiny checkpoint samples onsets over the next 100 s: short spans often end empty, not always
-    assert outcomes == {True, False}
+        assert len(counts) == variations and 0 not in counts, (chosen, stdout, err)
+        assert "has no new notes" not in err
+        assert {n.instrument for n in read_midi(out).notes} <= set(chosen)
 
 
 def test_an_unreachable_hub_fails_at_once_with_one_sentence(tmp_path):

@@ -174,6 +174,50 @@ def test_random_walks_keep_every_rule(seed):
     assert skips == unplaced.get(keep_modes.CAP, 0) + unplaced.get(keep_modes.NO_PITCH, 0)
 
 
+def silence_first(expected: Sample) -> int:
+    """A model that would rather say nothing: the latest onset allowed (past the end if it may), then REST."""
+    if expected.slot == "time":
+        return expected.end - 1
+    if expected.slot == "note" and expected.notes is not None and expected.notes.rest:
+        return vocab.REST
+    if expected.notes is None:
+        return expected.first
+    first, _ = next(iter(expected.notes.runs()))
+    return vocab.NOTE_OFFSET + next(n for n in range(first, vocab.MAX_NOTE) if expected.notes.allows(n))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_chosen_instruments_never_come_back_empty_because_the_model_preferred_silence(seed):
+    """With instruments chosen, the row may neither end nor write REST before its first note."""
+    rng = random.Random(1000 + seed)
+    plan, policy, extra = random_request(rng)
+    extra.pop("rhythm", None)
+    extra.pop("pitches", None)
+    chosen = frozenset(rng.sample([0, 1, 33, 40, 81, 128], rng.randrange(1, 4)))
+    rules = request_rules(plan, policy, MusicianConstraints(instruments=chosen), 2046, **extra)
+    machine = RowMachine(rules, plan.new_state())
+    blocked = len(machine.instruments) >= 15 and not chosen & machine.instruments
+    while not isinstance(expected := machine.expect(), Finished):
+        if isinstance(expected, Rebuild):
+            machine.rebuild()
+            continue
+        if isinstance(expected, Sample) and expected.slot == "note" and not machine.events and not blocked:
+            assert not expected.notes.rest
+        machine.push(expected.id if isinstance(expected, Force) else silence_first(expected))
+    if blocked:
+        assert not machine.events  # the cap leaves none of them: the row may end at once, as before
+    else:
+        assert machine.events and machine.events[0].instrument in chosen
+        assert plan.start <= machine.events[0].time < plan.end
+    free = RowMachine(request_rules(plan, policy, MusicianConstraints(), 2046, **extra), plan.new_state())
+    while not isinstance(expected := free.expect(), Finished):  # without chosen instruments: silence is allowed
+        if isinstance(expected, Rebuild):
+            free.rebuild()
+            continue
+        free.push(expected.id if isinstance(expected, Force) else silence_first(expected))
+    assert not free.events
+
+
 def allowed_by_hand(note: int, constraints: MusicianConstraints, present: set[int], *, rest: bool = True,
                     only: int | None = None, taken: frozenset[int] = frozenset()) -> bool:
     """The note slot's rule written out note by note, from the AMT facts and the musician's constraints."""

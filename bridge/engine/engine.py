@@ -263,10 +263,13 @@ class Engine:
 
 
 def _no_notes_sentence(index: int, instruments: frozenset[int]) -> str:
-    """Why a variation limited to chosen instruments came back empty, and what to try (DAWs and the CLI show it)."""
+    """Why a variation limited to chosen instruments came back empty, and what to try (DAWs and the CLI show it).
+
+    Rare since the grammar makes such a row write a note before it may end (RowRules.first_note)."""
     from bridge.amt.gm import instrument_name
 
     named = ", ".join(f"{i} ({instrument_name(i)})" for i in sorted(instruments))
-    return (f"variation {index + 1} has no new notes: with the instruments chosen the model may write only {named}, "
-            "and it ended the span before writing one of them (this model rarely writes them there). Try a prompt "
-            "that names them, a longer span, another seed, a higher temperature, or allow more instruments")
+    return (f"variation {index + 1} has no new notes: with the instruments chosen the model may write only {named}; "
+            "the row must write one of them before it may end, so either the piece already holds 16 instruments "
+            "(none of them yours), the token limit came first, or what it wrote was already in the clip. Try "
+            "allowing an instrument the piece has, another seed, or a longer span")

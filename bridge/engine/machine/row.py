@@ -95,6 +95,15 @@ class RowMachine:
     def current_time(self) -> int:
         return self.sequence.current_time
 
+    @property
+    def owes_first_note(self) -> bool:
+        """The musician chose instruments, the row has no note yet, and one is possible (see
+        :attr:`RowRules.first_note`; the 16-instrument cap may leave none of the chosen instruments)."""
+        if not self.rules.first_note or self.notes_written:
+            return False
+        rule = capped(self.rules.notes, self.instruments)
+        return not NoteRule(rule.instruments, rule.pitched, False, rule.excluded).is_empty()
+
     def floor(self) -> int:
         """The earliest onset the row may write next (keep rhythm: its next slot's)."""
         floor = max(self.rules.start, self.sequence.current_time)
@@ -155,7 +164,12 @@ class RowMachine:
         """
         if self.rules.pitches is not None:
             return Force(NOTE, vocab.NOTE_OFFSET + self.keep.chord[self.keep.member_index])
-        rule = self._slot_rule if self.rules.rhythm is not None else capped(self.rules.notes, self.instruments)
+        if self.rules.rhythm is not None:
+            rule = self._slot_rule
+        else:
+            rule = capped(self.rules.notes, self.instruments)
+            if self.owes_first_note:
+                rule = NoteRule(rule.instruments, rule.pitched, False, rule.excluded)
         return Sample(NOTE, vocab.NOTE_OFFSET, vocab.NOTE_OFFSET + NOTE_SLOT_SIZE, rule)
 
     def _before_event(self) -> Expectation:
@@ -179,6 +193,10 @@ class RowMachine:
             return self._rhythm_onset()
         low = max(rules.start, self.sequence.current_time)
         high = rules.end + vocab.MAX_TIME  # an onset at or past the end stops the row
+        if self.owes_first_note:
+            if low >= rules.end:
+                return self._finish("end")
+            high = rules.end  # no ending before the first note
         return Sample(TIME, vocab.TIME_OFFSET + low - self.offset,
                       vocab.TIME_OFFSET + min(high - self.offset, vocab.MAX_TIME))
 

@@ -41,6 +41,10 @@ class RowRules:
     max_notes: int | None = None
     rhythm: tuple[RhythmSlot, ...] | None = None
     pitches: tuple[tuple[int, ...], ...] | None = None
+    first_note: bool = False
+    """The musician chose the instruments: until the row has written one note it may neither
+    write REST nor end (an onset at or past the end), so asking for a bass part never comes
+    back empty because the model preferred silence."""
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +53,7 @@ class RowRules:
             "max_new_tokens": self.max_new_tokens, "max_notes": self.max_notes,
             "rhythm": None if self.rhythm is None else [list(s) for s in self.rhythm],
             "pitches": None if self.pitches is None else [list(c) for c in self.pitches],
+            "first_note": self.first_note,
         }
 
     @classmethod
@@ -62,6 +67,7 @@ class RowRules:
             max_new_tokens=int(data["max_new_tokens"]), max_notes=data["max_notes"],
             rhythm=None if rhythm is None else tuple(RhythmSlot(*s) for s in rhythm),
             pitches=None if pitches is None else tuple(tuple(c) for c in pitches),
+            first_note=bool(data.get("first_note", False)),
         )
 
 
@@ -99,4 +105,5 @@ def request_rules(
         max_notes=constraints.max_notes,
         rhythm=slots,
         pitches=chords,
+        first_note=constraints.instruments is not None and slots is None and chords is None,
     )
