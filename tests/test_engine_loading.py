@@ -162,11 +162,39 @@ def test_nonexistent_local_directory_is_a_load_error(tmp_path, monkeypatch, rela
     assert path in message
 
 
-def test_directory_without_a_checkpoint_is_a_load_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+@pytest.mark.parametrize("offline", ["1", "0"])
+def test_a_folder_that_is_no_checkpoint_says_so_not_that_it_is_offline(tmp_path, monkeypatch, offline):
+    """An existing folder is the user's own path: what it lacks, never "not in the Hugging Face cache"."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+    empty = tmp_path / "empty"
+    empty.mkdir()
     with pytest.raises(ModelLoadError) as caught:
-        load_model(str(tmp_path), device="cpu")
-    _assert_actionable(caught.value)
+        load_model(str(empty), device="cpu")
+    message = _assert_actionable(caught.value)
+    assert "no config.json" in message and str(empty) in message
+    assert "cache" not in message and "offline" not in message and "hf download" not in message
+    half = tmp_path / "half"
+    half.mkdir()
+    (half / "config.json").write_text("{}")
+    with pytest.raises(ModelLoadError) as caught:
+        load_model(str(half), device="cpu")
+    message = _assert_actionable(caught.value)
+    assert "config.json" in message and "model_type" in message and "cache" not in message
+
+
+def test_a_checkpoint_folder_without_weights_says_the_download_is_incomplete(tmp_path, monkeypatch,
+                                                                             tiny_midi_llm_dir):
+    import shutil
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = tmp_path / "partial"
+    shutil.copytree(tiny_midi_llm_dir, folder)
+    for weights in [*folder.glob("*.safetensors"), *folder.glob("*.bin"), *folder.glob("*.index.json")]:
+        weights.unlink()
+    with pytest.raises(ModelLoadError) as caught:
+        load_model(str(folder), device="cpu")
+    message = _assert_actionable(caught.value)
+    assert "no weights" in message and "incomplete" in message and "cache" not in message
 
 
 # ---------------------------------------------------------------- device and dtype

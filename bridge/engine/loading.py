@@ -77,6 +77,32 @@ def _missing_message(model_id: str, offline: bool, cache_dir: str | None, detail
     return f"cannot load model {model_id!r}: {state}{where}. To fix: {how}. ({detail})"
 
 
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
+
+
+def _local_folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` (the user's own path) is no checkpoint folder, in words; None when it has a config."""
+    fix = ("point model.id (or --model) at the folder that holds config.json and the weights "
+           "(model.safetensors), or give the hub id")
+    if not (folder / "config.json").is_file():
+        return f"the folder {folder} has no config.json, so it holds no checkpoint: {fix}"
+    return None
+
+
+def _local_weights_problem(folder: Path) -> str | None:
+    """A checkpoint folder whose config is there but whose weights are not (an interrupted copy)."""
+    if not any(any(folder.glob(pattern)) for pattern in WEIGHT_PATTERNS):
+        return (f"the folder {folder} has config.json but no weights (model.safetensors or pytorch_model.bin): "
+                "the download or copy is incomplete; copy or download the checkpoint again")
+    return None
+
+
+def _local_load_message(folder: Path, detail: str) -> str:
+    return (f"cannot load the checkpoint in {folder}: {detail}. To fix: check that the folder holds a whole "
+            "MIDI-LLM (or AMT) checkpoint as saved by save_pretrained: config.json with its model_type, the "
+            "weights and, for MIDI-LLM, the tokenizer files")
+
+
 def load_model(
     model_id: str,
     *,
@@ -104,14 +130,23 @@ def load_model(
     source = str(Path(model_id).expanduser()) if is_local else model_id
     if not is_local and (model_id.startswith((".", "/", "~")) or os.sep in model_id.strip("/").replace("/", "", 1)):
         raise ModelLoadError(f"model directory {model_id!r} does not exist")
+    if is_local and (problem := _local_folder_problem(Path(source))) is not None:
+        raise ModelLoadError(f"cannot load model {model_id!r}: {problem}")
     offline = is_offline(offline)
     options: dict[str, Any] = {"cache_dir": cache_dir, "local_files_only": offline}
+
+    def failed(error: Exception) -> ModelLoadError:
+        detail = str(error).splitlines()[0]
+        if is_local:
+            return ModelLoadError(_local_load_message(Path(source), detail))
+        return ModelLoadError(_missing_message(model_id, offline, cache_dir, detail))
+
     if revision:
         options["revision"] = revision
     try:
         config = AutoConfig.from_pretrained(source, **options)
     except (OSError, ValueError) as error:
-        raise ModelLoadError(_missing_message(model_id, offline, cache_dir, str(error).splitlines()[0])) from None
+        raise failed(error) from None
     model_type = getattr(config, "model_type", "?")
     vocab_size = getattr(config, "vocab_size", 0)
     positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
@@ -119,6 +154,8 @@ def load_model(
         chosen = detect_profile(vocab_size, model_type, positions, profile)
     except ValueError as error:
         raise ModelLoadError(f"cannot use {model_id!r}: {error}") from None
+    if is_local and (problem := _local_weights_problem(Path(source))) is not None:
+        raise ModelLoadError(f"cannot load model {model_id!r}: {problem}")
     torch_device = pick_device(device)
     torch_dtype = pick_dtype(torch_device, dtype)
     tokenizer = None
@@ -127,7 +164,7 @@ def load_model(
             tokenizer = AutoTokenizer.from_pretrained(source, **options)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **options)
     except (OSError, ValueError) as error:
-        raise ModelLoadError(_missing_message(model_id, offline, cache_dir, str(error).splitlines()[0])) from None
+        raise failed(error) from None
     model.to(torch_device)
     model.eval()
     seconds = time.perf_counter() - started
