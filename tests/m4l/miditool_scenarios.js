@@ -183,8 +183,8 @@ async function invariantCase(r, outcome, mode, daemonPort, index) {
     let end = Math.min(16, start + r.pick([2, 8 / 3, 4, 5.5]));
     if (outcome === "cancel") {
         [start, end] = [0, 400];
-    } else if (outcome === "empty") {
-        end = start + 0.021; // one 10 ms step at 120 bpm: the model has (nearly) no room for a note
+    } else if (outcome === "tiny") {
+        end = start + 0.021; // one 10 ms step at 120 bpm: room for one onset only
     }
     const inSelection = (n) => n.start_time >= start - 1e-9 && n.start_time < end - 1e-9;
     let selected = notes.map((n, i) => (inSelection(n) && r.next() < 0.8 ? i : -1)).filter((i) => i >= 0);
@@ -224,9 +224,12 @@ async function invariantCase(r, outcome, mode, daemonPort, index) {
         const may = new Map();
         const wrote = /^done: \d+ notes in/.test(status);
         assert.ok(wrote || outcome !== "done" || /nothing changed|nothing was written/.test(status), `${label}: ${status}`);
-        assert.ok(!wrote || outcome === "done", `${label}: ${status}`);
-        if (outcome === "empty") {
-            assert.match(status, /^the model wrote no notes in the span: nothing changed/, label);
+        assert.ok(!wrote || outcome === "done" || outcome === "tiny", `${label}: ${status}`);
+        if (outcome === "tiny") {
+            // the tool asks for the track's instrument, and the grammar lets no such row end
+            // before its first note: even one 10 ms step gets a note (the empty-result path is
+            // in miditool_unit.js, with a daemon that answers no notes)
+            assert.match(status, /^done: [1-9]\d* notes? in/, label);
         }
         if (wrote) {
             const chosen = new Set(selected.map((i) => before.find((n) => n.start_time === notes[i].start_time &&
@@ -675,7 +678,7 @@ const scenarios = {
 
     // Random clips (triplet and odd positions, fractional velocities, per-note data Live keeps
     // outside the dictionaries), random requests of both tools and every mode, and every outcome:
-    // done, error, cancel, daemon down, empty result. On each, every note the request did not
+    // done, error, cancel, daemon down, a one-step selection. On each, every note the request did not
     // replace is bit-identical (fields, doubles, note_id, extras); keep rhythm changes only the
     // selected notes' pitch, keep pitches only their onset and duration, in place.
     // MIDI_LLM_PROPERTY_SEED=N repeats a run.
@@ -688,7 +691,7 @@ const scenarios = {
             cases.push(["done", mode], ["done", mode]);
         }
         cases.push(["down", r.pick(modes)], ["error", "generate"], ["error", r.pick(["keep rhythm", "accompany"])],
-            ["cancel", "generate"], ["empty", "generate"]);
+            ["cancel", "generate"], ["tiny", "generate"]);
         const results = [];
         for (let i = 0; i < cases.length; i++) {
             results.push(await invariantCase(r, cases[i][0], cases[i][1], daemonPort, i));
