@@ -139,6 +139,52 @@ def test_lean_step_over_a_padded_static_cache_equals_a_plain_forward(short_conte
     assert largest < 1e-4
 
 
+def _in_memory_llama(bias: bool):
+    """A small random Llama built in memory (no download): 4:1 grouped heads, with or without the biases."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from bridge.engine.loading import LoadedModel
+    from bridge.engine.profiles import detect_profile
+    from bridge.engine.tiny_checkpoints import MIDI_LLM_VOCAB_SIZE
+
+    config = LlamaConfig(vocab_size=MIDI_LLM_VOCAB_SIZE, hidden_size=64, intermediate_size=96, num_hidden_layers=3,
+                         num_attention_heads=8, num_key_value_heads=2, head_dim=16, max_position_embeddings=96,
+                         attention_bias=bias, mlp_bias=bias, rope_theta=500000.0)
+    torch.manual_seed(3)
+    model = LlamaForCausalLM(config).eval()
+    if bias:
+        with torch.no_grad():
+            for name, parameter in model.named_parameters():
+                if name.endswith(".bias"):
+                    parameter.normal_()
+    profile = detect_profile(MIDI_LLM_VOCAB_SIZE, "llama", 96, "auto")
+    return LoadedModel(model, None, profile, torch.device("cpu"), torch.float32, "in-memory llama", 0.0)
+
+
+@pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "biases"])
+@pytest.mark.parametrize("trial", range(3))
+def test_one_id_step_equals_a_plain_forward(trial, bias):
+    """Property: the one-id step (feed_ids: rows that feed and rows that pad, one column each) gives each
+    feeding row the state of a cache-free forward of its ids alone, with and without a checkpoint's biases."""
+    loaded = _in_memory_llama(bias)
+    rng = random.Random(100 + trial)
+    batch = rng.randrange(1, 4)
+    stepper = StaticStepper(loaded, pad_id=0)
+    stepper.reset(batch)
+    fed = [[rng.randrange(128_256, 183_286) for _ in range(rng.randrange(1, 6))] for _ in range(batch)]
+    stepper.feed([list(f) for f in fed], [0] * batch)
+    largest = 0.0
+    for _ in range(20):
+        real = [rng.random() < 0.7 for _ in range(batch)]
+        ids = [rng.randrange(128_256, 183_286) for _ in range(batch)]
+        hidden = stepper.feed_ids(torch.tensor(ids), real, [len(f) for f in fed])
+        for row in range(batch):
+            if real[row]:
+                fed[row].append(ids[row])
+                largest = max(largest, float((hidden[row] - _plain_last_hidden(loaded, fed[row])).abs().max()))
+    assert largest < 1e-4
+
+
 def test_cache_grows_when_padding_fills_it(short_context_llama):
     loaded = short_context_llama
     stepper = StaticStepper(loaded, pad_id=0)

@@ -126,39 +126,46 @@ class StaticStepper:
     def reset(self, batch: int) -> None:
         self.cache.reset(batch)
 
-    def _columns(self, real: torch.Tensor) -> tuple[torch.Tensor, int]:
-        grew = self.cache.reserve(real.shape[1])
-        if grew:
+    def _reserve(self, width: int) -> None:
+        if self.cache.reserve(width):
             log.info("decode cache grew to %d columns (rows fed very different numbers of ids)", self.cache.capacity)
             self._compiled = None  # new block addresses: compile (and mark them static) again
-        start, end = self.cache.advance(real.to(self.device))
-        return torch.arange(start, end, device=self.device), end
 
+    @torch.no_grad()  # the decoder runs in inference mode; other callers get no autograd either
     def feed(self, chunks: Sequence[Sequence[int]], cached: Sequence[int]) -> torch.Tensor:
         ids, real, positions, last = chunk_inputs(chunks, cached, self.pad_id)
-        columns, end = self._columns(real)
+        self._reserve(real.shape[1])
+        start, end = self.cache.advance(real.to(self.device))
+        columns = self.cache.column_ids[start:end]
         hidden = self.step.forward(ids.to(self.device), positions.to(self.device), columns, self.cache, end)
         return hidden[torch.arange(len(chunks), device=self.device), last.to(self.device)]
 
+    @torch.no_grad()
     def feed_ids(self, ids: torch.Tensor, real: Sequence[bool], cached: Sequence[int]) -> torch.Tensor:
-        """One id per row (``ids`` [batch] on the device, model ids; rows with ``real`` False pad)."""
-        fed_host = torch.as_tensor(list(real), dtype=torch.bool)
-        fed = device_tensor(fed_host, torch.bool, self.device)
-        ids = torch.where(fed, ids, torch.full_like(ids, self.pad_id))
+        """One id per row (``ids`` [batch] on the device, model ids; rows with ``real`` False pad).
+
+        The common case (every row feeds) builds one small tensor per step, the positions.
+        """
+        fed = None
+        if not all(real):
+            fed = device_tensor(list(real), torch.bool, self.device)
+            ids = torch.where(fed, ids, torch.full_like(ids, self.pad_id))
         positions = device_tensor(one_id_positions(real, cached), torch.long, self.device)
-        columns, end = self._columns(fed_host[:, None])
+        self._reserve(1)
+        column = self.cache.advance_one(fed)
+        columns = self.cache.column_ids[column:column + 1]
         if self._compile_wanted:
-            hidden = self._compiled_forward(ids[:, None], positions[:, None], columns)
+            hidden = self._compiled_forward(ids, positions, columns)
             if hidden is not None:
-                return hidden[:, 0]
-        return self.step.forward(ids[:, None], positions[:, None], columns, self.cache, end)[:, 0]
+                return hidden
+        return self.step.forward_one(ids, positions, columns, self.cache, column + 1)
 
     def _compiled_forward(self, ids, positions, columns) -> torch.Tensor | None:
         """The compiled one-id step over the whole cache, or None (and eager from now on) when compiling fails."""
         if self._compiled is None:
-            self._compiled = torch.compile(self.step.forward, fullgraph=True, dynamic=False,
+            self._compiled = torch.compile(self.step.forward_one, fullgraph=True, dynamic=False,
                                            mode="reduce-overhead" if self.device.type == "cuda" else None)
-            for block in (*self.cache.keys, *self.cache.values, self.cache.real):
+            for block in (*self.cache.blocks, self.cache.real):
                 torch._dynamo.mark_static_address(block)
         started = time.perf_counter()
         try:
