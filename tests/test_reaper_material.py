@@ -239,6 +239,22 @@ def random_project(rng: random.Random) -> tuple[list, dict]:
     return tempo, item
 
 
+def crowd_the_item(item: dict) -> None:
+    """Fifteen parts, one program per channel besides drums: AMT's 16-instrument cap lets no new one in.
+
+    An empty result from the real daemon: a row whose chosen instruments are all blocked by the cap
+    may end without a note (otherwise the grammar makes it write one before it may end).
+    """
+    take = item["takes"][0]
+    channels = [c for c in range(16) if c != 9]
+    programs = {chan: 56 + i for i, chan in enumerate(channels)}  # brass and reeds: never 33
+    take["ccs"] = sorted(take["ccs"] + [{"ppqpos": 0, "chanmsg": 0xC0, "chan": chan, "msg2": program, "msg3": 0}
+                                        for chan, program in programs.items()], key=lambda c: c["ppqpos"])
+    start = int(take.get("startoffs_qn", 0) * PPQ)
+    take["notes"] = take["notes"] + [note(start + 10 * i, start + 10 * i + PPQ, 60 + i, 80, chan)
+                                     for i, chan in enumerate(channels)]
+
+
 def event_keys(take: dict) -> Counter:
     keys: Counter = Counter()
     for kind in ("ccs", "texts"):
@@ -257,6 +273,9 @@ ACTIONS = (INFILL, CONTINUE, VARIATIONS, ACCOMPANY, GENERATE)
 def scenario_for(rng: random.Random, port: int, outcome: str) -> tuple[str, dict]:
     tempo, item = random_project(rng)
     action = rng.choice(ACTIONS)
+    if outcome == "empty":
+        action = ACCOMPANY
+        crowd_the_item(item)
     extra: dict = {}
     values: dict = {}
     if outcome == "bad input":
@@ -271,12 +290,14 @@ def scenario_for(rng: random.Random, port: int, outcome: str) -> tuple[str, dict
     start = item["qn"] + rng.choice([0, 1, 2.5, 4])
     selection = (start, start + rng.choice([1, 2, 4]))
     answers = {INFILL: "", CONTINUE: "|1", VARIATIONS: "|2", ACCOMPANY: "|", GENERATE: "|1"}[action]
+    if outcome == "empty":
+        answers = "|33"  # a bass part, which the 16-instrument cap leaves no room for
     use_selection = action in (INFILL, GENERATE) or rng.random() < 0.5
     scenario = one_item_project(port if outcome != "daemon down" else free_port(), tempo=tempo, item=item,
                                 selection=selection if use_selection else None, cursor_qn=item["qn"],
                                 extstate=settings(port, **values), inputs=[{"ok": True, "values": answers}], **extra)
-    if outcome == "empty":  # the tiny checkpoint never writes instrument 4 ("Keys"): an empty result
-        scenario["tracks"][0]["name"] = "Keys"
+    if outcome == "empty":
+        scenario["tracks"][0]["name"] = "Ensemble"  # no instrument in the name: each channel's program counts
     if outcome == "daemon down":
         scenario["extstate"]["MIDI-LLM"]["port"] = str(free_port())
     return action, scenario
