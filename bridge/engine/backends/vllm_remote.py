@@ -6,6 +6,14 @@ server's OpenAI-compatible ``/v1/completions`` with the prompt as ids, our
 argument in ``vllm_xargs`` and ``return_token_ids``, streamed. Closing the
 stream closes the connection, which makes the server abort the request. Only
 the standard library is used: the daemon needs no vLLM for this.
+
+What the server refuses becomes one sentence: a key it does not take (at the
+load, or later when it was restarted with another key), its own message for
+a request it refuses (vLLM sends errors as JSON, before the stream or inside
+it: our logits processor's argument check comes inside), and a server
+started with a shorter ``--max-model-len`` than the model's context (vLLM
+refuses some of those requests with its own numbers and takes others, cut
+short at its limit without our stop id), checked before each request.
 """
 
 from __future__ import annotations
@@ -20,6 +28,18 @@ from bridge.engine.backends.vllm_requests import ARGUMENT, SegmentRequest
 
 class RemoteVllmError(RuntimeError):
     """The server could not be reached or refused a request; the message says what to do."""
+
+
+def error_message(body: bytes) -> str:
+    """vLLM's own sentence from an error reply (``{"error": {"message": ...}}`` or ``{"error": "..."}``)."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        error = json.loads(text).get("error", text)
+    except (ValueError, AttributeError):
+        return text[:400] or "no reason given"
+    if isinstance(error, dict):
+        error = error.get("message") or error
+    return " ".join(str(error).split())[:400]
 
 
 class RemoteVllm:
@@ -61,8 +81,7 @@ class RemoteVllm:
         finally:
             connection.close()
         if response.status == 401:
-            raise RemoteVllmError(f"the vLLM server at {self.url} refused the API key; set model.vllm_api_key to the "
-                                  "key it was started with (--api-key)")
+            raise self._key_refused()
         if response.status != 200:
             raise RemoteVllmError(f"the vLLM server at {self.url} answered {response.status} to /v1/models; is it a "
                                   "vllm serve?")
@@ -71,7 +90,26 @@ class RemoteVllm:
             raise RemoteVllmError(f"the vLLM server at {self.url} serves no model")
         return models[0]["id"], models[0].get("max_model_len")
 
+    def _key_refused(self) -> RemoteVllmError:
+        return RemoteVllmError(f"the vLLM server at {self.url} refused the API key; set model.vllm_api_key to the "
+                               "key it was started with (--api-key)")
+
+    def _refused(self, status: int, body: bytes) -> RemoteVllmError:
+        if status == 401:
+            return self._key_refused()
+        return RemoteVllmError(f"the vLLM server at {self.url} refused the request ({status}): "
+                               f"{error_message(body)}")
+
+    def _check_context(self, request: SegmentRequest) -> None:
+        """A request longer than the server's --max-model-len: vLLM refuses it or cuts it short without our stop id."""
+        needed = len(request.prompt_ids) + request.max_tokens
+        if self.max_model_len is not None and needed > self.max_model_len:
+            raise RemoteVllmError(f"the vLLM server at {self.url} was started with --max-model-len "
+                                  f"{self.max_model_len}, under the model's context of {needed} ids: start it with "
+                                  f"--max-model-len {needed} (README: Running on vLLM)")
+
     def stream(self, request_id: str, request: SegmentRequest) -> Iterator[list[int]]:
+        self._check_context(request)
         body = {
             "model": self.model, "prompt": request.prompt_ids, "max_tokens": request.max_tokens,
             "temperature": request.temperature, "top_p": request.top_p, "top_k": request.top_k or -1,
@@ -88,9 +126,7 @@ class RemoteVllm:
             except OSError as error:
                 raise RemoteVllmError(f"the vLLM server at {self.url} stopped answering ({error})") from None
             if response.status != 200:
-                detail = response.read()[:400].decode("utf-8", "replace")
-                raise RemoteVllmError(f"the vLLM server at {self.url} refused the request ({response.status}: "
-                                      f"{detail}); was it started with our logits processor?")
+                raise self._refused(response.status, response.read(64_000))
             for line in response:
                 line = line.strip()
                 if not line.startswith(b"data:"):
@@ -99,8 +135,9 @@ class RemoteVllm:
                 if data == b"[DONE]":
                     return
                 chunk = json.loads(data)
-                if "error" in chunk:
-                    raise RemoteVllmError(f"the vLLM server at {self.url} failed: {chunk['error']}")
+                if "error" in chunk:  # a request vLLM took, then refused (our processor's argument check)
+                    raise RemoteVllmError(f"the vLLM server at {self.url} refused the request: "
+                                          f"{error_message(data)}")
                 for choice in chunk.get("choices", []):
                     ids = choice.get("token_ids")
                     if ids:
