@@ -49,6 +49,8 @@ TARGET_MS = 3.0
 # A continuation after one note at 0: the window's earliest onset never moves (a plain generation's first
 # note would move it, and the window would be rebuilt once per run).
 PLAN = sequence.plan_continue([vocab.Event(0, 30, 0, 60)], 1, NO_END)
+PREFIX_IDS = 30
+PREFILL_IDS = PREFIX_IDS + 1 + 3  # the prefix, the mode token and the one note: the run's first forward
 
 
 def llama_1b_layout(hidden: int, layers: int = 16, positions: int = 2048, dtype=torch.float32):
@@ -82,11 +84,13 @@ def step_weights(decoder: Decoder) -> list[torch.Tensor]:
     return [w for layer in step.layers for w in (layer.qkv, layer.output.weight, layer.gate_up, layer.down.weight)]
 
 
-def kernel_floor_ms(decoder: Decoder, repeats: int) -> float:
+def kernel_floor_ms(decoder: Decoder, repeats: int, tokens: int) -> float:
     """Milliseconds per token of the step's own matmuls alone (its weights, so the memory they stream is the
-    real one) and the average head slice, back to back with nothing around them."""
+    real one) and the average head slice, back to back with nothing around them; plus the run's one prefill
+    (the same matmuls over its PREFILL_IDS rows) spread over its ``tokens``."""
     weights = step_weights(decoder)
     inputs = {w.shape[1]: torch.randn(1, w.shape[1]) for w in weights}
+    prefill = {w.shape[1]: torch.randn(PREFILL_IDS, w.shape[1]) for w in weights}
     head = decoder.head_weight
     hidden = torch.randn(1, head.shape[1])
     slots = [(vocab.TIME_OFFSET, vocab.TIME_OFFSET + vocab.MAX_TIME), (vocab.DURATION_OFFSET, vocab.NOTE_OFFSET),
@@ -100,14 +104,18 @@ def kernel_floor_ms(decoder: Decoder, repeats: int) -> float:
                 for weight in weights:
                     torch.nn.functional.linear(inputs[weight.shape[1]], weight)
                 hidden @ head[offset + first: offset + end].T
-            times.append((time.perf_counter() - started) / len(slots))
+            per_slot = (time.perf_counter() - started) / len(slots)
+            started = time.perf_counter()
+            for weight in weights:
+                torch.nn.functional.linear(prefill[weight.shape[1]], weight)
+            times.append(per_slot + (time.perf_counter() - started) / tokens)
     return 1000 * statistics.median(times)
 
 
 def timed_run(decoder: Decoder, tokens: int, seed: int) -> float:
     """Seconds of one plain generation of exactly ``tokens`` tokens."""
     started = time.perf_counter()
-    _, stats = decoder.decode(PLAN, prefix_ids=[1] * 30, seed=seed, max_new_tokens=tokens)
+    _, stats = decoder.decode(PLAN, prefix_ids=[1] * PREFIX_IDS, seed=seed, max_new_tokens=tokens)
     if stats.sampled_tokens != tokens:
         raise RuntimeError(f"decoded {stats.sampled_tokens} tokens, not {tokens}")
     if stats.rebuilds != 1:
@@ -126,7 +134,7 @@ def run(hidden: int, tokens: int, repeats: int, steps: list[str]) -> list[dict]:
     for round_ in range(repeats):
         for step, decoder in decoders.items():
             per_token[step].append(1000 * timed_run(decoder, tokens, round_ + 1) / tokens)
-            floors[step].append(kernel_floor_ms(decoder, 3))
+            floors[step].append(kernel_floor_ms(decoder, 3, tokens))
         loads.append(os.getloadavg()[0])
         print(f"round {round_ + 1}: " + ", ".join(f"{s} {per_token[s][-1]:.2f} ms (floor {floors[s][-1]:.2f})"
                                                   for s in steps) + f"; load {loads[-1]:.2f}", flush=True)

@@ -133,6 +133,9 @@ class StaticStepper:
 
     @torch.no_grad()  # the decoder runs in inference mode; other callers get no autograd either
     def feed(self, chunks: Sequence[Sequence[int]], cached: Sequence[int]) -> torch.Tensor:
+        if max(len(chunk) for chunk in chunks) == 1:  # a note fed before the next onset: the one-id step
+            ids = device_tensor([chunk[0] if chunk else self.pad_id for chunk in chunks], torch.long, self.device)
+            return self.feed_ids(ids, [len(chunk) == 1 for chunk in chunks], cached)
         ids, real, positions, last = chunk_inputs(chunks, cached, self.pad_id)
         self._reserve(real.shape[1])
         start, end = self.cache.advance(real.to(self.device))
@@ -154,22 +157,40 @@ class StaticStepper:
         self._reserve(1)
         column = self.cache.advance_one(fed)
         columns = self.cache.column_ids[column:column + 1]
-        if self._compile_wanted:
-            hidden = self._compiled_forward(ids, positions, columns)
+        if self._compile_wanted and (self.device.type == "cuda" or 0 < column < self.cache.capacity - 1):
+            # (off CUDA, reading 1 or all columns would be special cases for the compiler: those steps run uncompiled)
+            hidden = self._compiled_forward(ids, positions, columns, column + 1)
             if hidden is not None:
                 return hidden
         return self.step.forward_one(ids, positions, columns, self.cache, column + 1)
 
-    def _compiled_forward(self, ids, positions, columns) -> torch.Tensor | None:
-        """The compiled one-id step over the whole cache, or None (and eager from now on) when compiling fails."""
+    def _over(self, ids, positions, columns, cache, seen: torch.Tensor) -> torch.Tensor:
+        """The one-id step attending to ``seen``'s length of columns (a size the compiler keeps symbolic)."""
+        return self.step.forward_one(ids, positions, columns, cache, seen.shape[0])
+
+    def _compiled_forward(self, ids, positions, columns, filled: int) -> torch.Tensor | None:
+        """The compiled one-id step, or None (and uncompiled from now on) when compiling fails.
+
+        On CUDA every shape is fixed (attention reads the whole cache) so that
+        CUDA graphs can replay the step; elsewhere the number of columns read
+        is one symbolic size, compiled once: reading the whole cache costs a CPU
+        more than the graph saves (docs/benchmarks.md).
+        """
+        whole = self.device.type == "cuda"
         if self._compiled is None:
-            self._compiled = torch.compile(self.step.forward_one, fullgraph=True, dynamic=False,
-                                           mode="reduce-overhead" if self.device.type == "cuda" else None)
+            target = self.step.forward_one if whole else self._over
+            self._compiled = torch.compile(target, fullgraph=True, dynamic=False if whole else None,
+                                           mode="reduce-overhead" if whole else None)
             for block in (*self.cache.blocks, self.cache.real):
                 torch._dynamo.mark_static_address(block)
         started = time.perf_counter()
         try:
-            hidden = self._compiled(ids, positions, columns, self.cache, self.cache.capacity)
+            if whole:
+                hidden = self._compiled(ids, positions, columns, self.cache, self.cache.capacity)
+            else:
+                seen = self.cache.column_ids[:filled]
+                torch._dynamo.mark_dynamic(seen, 0, min=2, max=self.cache.capacity - 1)
+                hidden = self._compiled(ids, positions, columns, self.cache, seen)
         except Exception as error:  # noqa: BLE001 - any compiler failure falls back to the same step, uncompiled
             log.warning("model.decode_step compiled: compiling the decode step failed (%s); decoding uncompiled "
                         "(set model.decode_step to static to skip the attempt)", str(error).splitlines()[0][:200])
