@@ -7,8 +7,9 @@ here, in the project's venv, without vLLM: an in-process engine whose
 streams are recorded (every id the server wrote is checked), and the daemon
 as a process, started before the server is up (the sentence that says so),
 reloaded once it is, then generate, variations, seeds and cancel through
-the DAW's protocol. A second daemon with a wrong key shows the key sentence.
-Skipped without a vLLM venv (failed in CI, tests/peers.py).
+the DAW's protocol. A second daemon with a wrong key shows the key sentence;
+refusals by the server are sentences; the last test kills the server in the
+middle of a stream. Skipped without a vLLM venv (failed in CI, tests/peers.py).
 """
 
 from __future__ import annotations
@@ -296,3 +297,23 @@ def test_a_server_started_with_a_shorter_context_says_how_to_start_it(studio, ch
     assert str(caught.value) == (f"the vLLM server at {studio['server'].url} was started with --max-model-len "
                                  f"{CONTEXT}, under the model's context of {2 * CONTEXT} ids: start it with "
                                  f"--max-model-len {2 * CONTEXT} (README: Running on vLLM)")
+
+
+# ----- last: it kills the module's server ------------------------------------------------------------------
+
+
+def test_a_server_that_dies_during_a_request_is_one_sentence(studio, engine):
+    """The GPU server crashes in the middle of a stream: the stream just ends, the row asks again over its
+    window (another replica behind the URL would carry on), and with no server left the job fails with a
+    sentence, not the HTTP library's error."""
+    server = studio["server"]
+    notes: list[Note] = []
+
+    def on_note(variation: int, note: Note) -> None:
+        notes.append(note)
+        if len(notes) == 2:  # the row's second request is streaming (see the cancel test)
+            server.kill()
+
+    with pytest.raises(RemoteVllmError) as caught:
+        engine.run(request("generate", 0.0, 400.0, seed=5), on_note=on_note)
+    assert str(caught.value).startswith(f"the vLLM server at {server.url} stopped answering (")

@@ -115,6 +115,12 @@ class VllmServer:
             time.sleep(0.2)
         raise AssertionError(f"the server still runs requests after {timeout:g} s:\n{self.log_tail()}")
 
+    def kill(self) -> None:
+        """Kill the server and its engine processes at once, as a crash would (no graceful end of the streams)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
     def stop(self) -> None:
         """Stop the server and the processes it started (its own session), bounded."""
         if self.process.poll() is None:
