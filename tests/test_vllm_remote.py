@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -33,6 +32,7 @@ from bridge.engine.requests import GenerationRequest
 from tests.daemon_process import DaemonProcess
 from tests.peers import missing_peer
 from tests.test_vllm_backend import vllm_python
+from tests.vllm.recorded import RecordedStreams, assert_valid_ids
 from tests.vllm.remote_server import VllmServer, free_tcp_port
 
 pytestmark = pytest.mark.slow
@@ -40,25 +40,6 @@ pytestmark = pytest.mark.slow
 KEY = "studio-key-1"
 CONTEXT = 256  # the tiny checkpoint's positions and the server's --max-model-len: windows rebuild soon
 TEMPO = TempoMap.constant(120)
-
-
-class RecordedStreams:
-    """The engine's real RemoteVllm, with every request and the ids the server streamed back kept."""
-
-    def __init__(self, inner: RemoteVllm):
-        self.inner = inner
-        self.description = inner.description
-        self.calls: list[tuple[SegmentRequest, list[int]]] = []
-
-    def stream(self, request_id: str, request: SegmentRequest) -> Iterator[list[int]]:
-        written: list[int] = []
-        self.calls.append((request, written))
-        for ids in self.inner.stream(request_id, request):
-            written.extend(ids)
-            yield ids
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +77,12 @@ def studio(checkpoint):
     python = vllm_python()
     if python is None:
         missing_peer("no vLLM venv: run scripts/setup-vllm.sh (Linux x86-64) or set MIDI_LLM_BRIDGE_VLLM_PYTHON")
-    server = VllmServer(python, checkpoint, api_key=KEY, max_model_len=CONTEXT)
-    daemon = daemon_for(checkpoint, server.url, KEY)
+    port = free_tcp_port()
+    daemon = daemon_for(checkpoint, f"http://127.0.0.1:{port}", KEY)
+    server = None
     try:
-        before = settled_state(daemon.port)  # the server is still loading: nothing listens on its port yet
+        before = settled_state(daemon.port)  # nothing listens on the server's port yet
+        server = VllmServer(python, checkpoint, api_key=KEY, max_model_len=CONTEXT, port=port)
         server.wait_ready()
         with Client(daemon.port) as client:
             client.reload()
@@ -108,7 +91,8 @@ def studio(checkpoint):
         yield {"server": server, "daemon": daemon, "before": before}
     finally:
         daemon.stop()
-        server.stop()
+        if server is not None:
+            server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -137,29 +121,6 @@ def given_notes() -> tuple[Note, ...]:
 
 def key(note: Note) -> tuple:
     return (round(note.start, 6), round(note.duration, 6), note.pitch, note.instrument, note.velocity)
-
-
-def assert_valid_ids(calls: list[tuple[SegmentRequest, list[int]]], midi_offset: int) -> None:
-    """Each request's window and what the server wrote after it: whole AMT triplets, onsets never going back,
-    controls in the control block, then the stop (a row that stops may leave the time, duration of a last event)."""
-    assert calls
-    mode_tokens = {midi_offset + vocab.AUTOREGRESS, midi_offset + vocab.ANTICIPATE}
-    for request, written in calls:
-        assert written, "the server wrote nothing"
-        assert written[-1] == request.stop_id, f"the request did not end with the stop id: {written[-6:]}"
-        start = next(i for i, token in enumerate(request.prompt_ids) if token in mode_tokens) + 1
-        body = [t - midi_offset for t in request.prompt_ids[start:] + written[:-1]]
-        last_time = -1
-        for i in range(0, len(body), 3):
-            triplet = body[i:i + 3]
-            if vocab.is_control_time(triplet[0]):
-                checks = (vocab.is_control_time, vocab.is_control_duration, vocab.is_control_note)
-            else:
-                checks = (vocab.is_time, vocab.is_duration, lambda n: vocab.is_event_note(n) or n == vocab.REST)
-                assert triplet[0] >= last_time, f"onsets went back in time at {triplet}"
-                last_time = triplet[0]
-            for token, check in zip(triplet, checks):
-                assert check(token), f"id {token} ({vocab.block_name(token)}) in {triplet}"
 
 
 # ----- the daemon, as the DAW sees it ----------------------------------------------------------------------

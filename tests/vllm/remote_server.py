@@ -45,8 +45,8 @@ def server_environment() -> dict[str, str]:
 class VllmServer:
     """``vllm serve CHECKPOINT`` started now; :meth:`wait_ready` waits (bounded) until it answers."""
 
-    def __init__(self, python: Path, checkpoint: Path, *, api_key: str, max_model_len: int):
-        self.port = free_tcp_port()
+    def __init__(self, python: Path, checkpoint: Path, *, api_key: str, max_model_len: int, port: int | None = None):
+        self.port = port or free_tcp_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_key = api_key
         command = [str(python), str(ROOT / "tests" / "vllm" / "serve.py"), "serve", str(checkpoint),
