@@ -50,6 +50,7 @@ TARGET_MS = 3.0
 # note would move it, and the window would be rebuilt once per run).
 PLAN = sequence.plan_continue([vocab.Event(0, 30, 0, 60)], 1, NO_END)
 PREFIX_IDS = 30
+PYTHON_STATIC = "python-static"
 PREFILL_IDS = PREFIX_IDS + 1 + 3  # the prefix, the mode token and the one note: the run's first forward
 
 
@@ -112,6 +113,16 @@ def kernel_floor_ms(decoder: Decoder, repeats: int, tokens: int) -> float:
     return 1000 * statistics.median(times)
 
 
+def make_decoder(loaded: LoadedModel, step: str) -> Decoder:
+    """A decoder for a model.decode_step value, or ``python-static``: static with its one-id step left in Python
+    (not traced), to show what the trace saves."""
+    decoder = Decoder(loaded, decode_step="static" if step == PYTHON_STATIC else step, ids_on_device=step != "eager")
+    if step == PYTHON_STATIC:
+        decoder.stepper.traced = None
+        decoder.stepper.mode = PYTHON_STATIC
+    return decoder
+
+
 def timed_run(decoder: Decoder, tokens: int, seed: int) -> float:
     """Seconds of one plain generation of exactly ``tokens`` tokens."""
     started = time.perf_counter()
@@ -126,7 +137,7 @@ def timed_run(decoder: Decoder, tokens: int, seed: int) -> float:
 def run(hidden: int, tokens: int, repeats: int, steps: list[str]) -> list[dict]:
     """Each step's first run (compile included), then rounds that take turns, so load changes hit every step."""
     loaded = llama_1b_layout(hidden)
-    decoders = {step: Decoder(loaded, decode_step=step, ids_on_device=step != "eager") for step in steps}
+    decoders = {step: make_decoder(loaded, step) for step in steps}
     first = {step: timed_run(decoder, tokens, 0) for step, decoder in decoders.items()}
     per_token: dict[str, list[float]] = {step: [] for step in steps}
     floors: dict[str, list[float]] = {step: [] for step in steps}
@@ -209,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=256, help="hidden size (the 1B layout at this width)")
     parser.add_argument("--tokens", type=int, default=90, help="tokens per run (multiple of 3)")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of timed runs, steps taking turns (median)")
-    parser.add_argument("--steps", default="eager,static,compiled", help="model.decode_step values to measure")
+    parser.add_argument("--steps", default=f"eager,{PYTHON_STATIC},static,compiled",
+                        help="model.decode_step values to measure")
     parser.add_argument("--write", action="store_true", help="write the finished run into docs/benchmarks.md")
     options = parser.parse_args(argv)
     if options.tokens % 3 or options.tokens < 3:

@@ -185,6 +185,28 @@ def test_one_id_step_equals_a_plain_forward(trial, bias):
     assert largest < 1e-4
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_traced_step_is_the_python_step_bit_for_bit(batch):
+    """The TorchScript replay of the one-id step (the CPU's static step) gives exactly the Python step's states,
+    through cache columns that change every step and rows that pad."""
+    loaded = _in_memory_llama(bias=True)
+    traced, python = StaticStepper(loaded, pad_id=0), StaticStepper(loaded, pad_id=0)
+    python.traced = None
+    assert traced.traced is not None
+    rng = random.Random(batch)
+    prompt = [[rng.randrange(128_256, 183_286) for _ in range(4)] for _ in range(batch)]
+    cached = [4] * batch
+    for stepper in (traced, python):
+        stepper.reset(batch)
+        stepper.feed(prompt, [0] * batch)
+    for _ in range(12):
+        real = [rng.random() < 0.8 for _ in range(batch)]
+        ids = torch.tensor([rng.randrange(128_256, 183_286) for _ in range(batch)])
+        assert torch.equal(traced.feed_ids(ids, real, cached), python.feed_ids(ids, real, cached))
+        cached = [c + r for c, r in zip(cached, real)]
+    assert not traced.traced.failed and batch in traced.traced._traces
+
+
 def test_cache_grows_when_padding_fills_it(short_context_llama):
     loaded = short_context_llama
     stepper = StaticStepper(loaded, pad_id=0)

@@ -57,6 +57,8 @@ class _Layer:
     output_t: torch.Tensor
     gate_up_t: torch.Tensor
     down_t: torch.Tensor
+    output_bias: torch.Tensor | None
+    down_bias: torch.Tensor | None
 
 
 def _fuse(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -78,6 +80,10 @@ def _fuse(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | 
     return weight, bias
 
 
+def _detached(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    return None if tensor is None else tensor.detach()
+
+
 def _add_bias(out: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     return out if bias is None else out.add_(bias)
 
@@ -94,8 +100,9 @@ class LlamaStep:
         self.groups = self.heads // self.kv_heads
         self.scale = self.head_dim ** -0.5
         self.eps = float(config.rms_norm_eps)
-        self.embeddings = base.embed_tokens.weight
-        self.final_norm = base.norm.weight
+        # Weights are read through detached aliases (the same memory, no autograd): what a trace may hold.
+        self.embeddings = base.embed_tokens.weight.detach()
+        self.final_norm = base.norm.weight.detach()
         weight = self.embeddings
         self.dtype, self.device = weight.dtype, weight.device
         self.layers = []
@@ -103,9 +110,11 @@ class LlamaStep:
             attention, mlp = layer.self_attn, layer.mlp
             qkv, qkv_bias = _fuse([attention.q_proj, attention.k_proj, attention.v_proj])
             gate_up, gate_up_bias = _fuse([mlp.gate_proj, mlp.up_proj])
-            self.layers.append(_Layer(layer.input_layernorm.weight, qkv, qkv_bias, attention.o_proj,
-                                      layer.post_attention_layernorm.weight, gate_up, gate_up_bias, mlp.down_proj,
-                                      qkv.t(), attention.o_proj.weight.t(), gate_up.t(), mlp.down_proj.weight.t()))
+            self.layers.append(_Layer(
+                layer.input_layernorm.weight.detach(), qkv, qkv_bias, attention.o_proj,
+                layer.post_attention_layernorm.weight.detach(), gate_up, gate_up_bias, mlp.down_proj, qkv.t(),
+                attention.o_proj.weight.detach().t(), gate_up.t(), mlp.down_proj.weight.detach().t(),
+                _detached(attention.o_proj.bias), _detached(mlp.down_proj.bias)))
         self.intermediate = self.layers[0].gate_up.shape[0] // 2 if self.layers else 0
         with torch.inference_mode():
             table = torch.arange(positions, device=self.device)[None]
@@ -171,11 +180,11 @@ class LlamaStep:
                                                       cache.values[index][:, :, :attend], attn_mask=mask,
                                                       scale=self.scale)
             hidden = _add_bias(torch.addmm(hidden, attended.view(batch, heads * head_dim), layer.output_t),
-                               layer.output.bias)
+                               layer.output_bias)
             gate_up = _add_bias(torch.mm(self._norm_one(hidden, layer.post_norm), layer.gate_up_t),
                                 layer.gate_up_bias)
             hidden = _add_bias(torch.addmm(hidden, F.silu(gate_up[:, : self.intermediate]).mul_(
-                gate_up[:, self.intermediate:]), layer.down_t), layer.down.bias)
+                gate_up[:, self.intermediate:]), layer.down_t), layer.down_bias)
         return self._norm(hidden, self.final_norm)
 
     def _rotate(self, heads: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:

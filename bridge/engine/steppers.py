@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import torch
 
 from bridge.engine.llama_step import LlamaStep
+from bridge.engine.traced_step import TracedOneIdStep
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ class StaticStepper:
         self.compile_seconds: float | None = None
         self._compiled = None
         self._compile_wanted = compile
+        # On the CPU the uncompiled one-id step is replayed by TorchScript (bridge/engine/traced_step.py).
+        self.traced = TracedOneIdStep(self.step) if self.device.type == "cpu" else None
 
     def reset(self, batch: int) -> None:
         self.cache.reset(batch)
@@ -160,6 +163,10 @@ class StaticStepper:
         if self._compile_wanted and (self.device.type == "cuda" or 0 < column < self.cache.capacity - 1):
             # (off CUDA, reading 1 or all columns would be special cases for the compiler: those steps run uncompiled)
             hidden = self._compiled_forward(ids, positions, columns, column + 1)
+            if hidden is not None:
+                return hidden
+        if self.traced is not None:
+            hidden = self.traced(ids, positions, columns, self.cache, column + 1)
             if hidden is not None:
                 return hidden
         return self.step.forward_one(ids, positions, columns, self.cache, column + 1)
