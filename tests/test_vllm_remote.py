@@ -278,3 +278,13 @@ def test_a_server_that_dies_during_a_request_is_one_sentence(studio, engine):
     with pytest.raises(RemoteVllmError) as caught:
         engine.run(request("generate", 0.0, 400.0, seed=5), on_note=on_note)
     assert str(caught.value).startswith(f"the vLLM server at {server.url} stopped answering (")
+
+
+def test_with_the_server_gone_a_daemon_job_ends_with_that_sentence_and_no_traceback(studio, client):
+    """Runs after the server was killed: the DAW gets one error with the sentence, the log no traceback."""
+    with pytest.raises(DaemonError) as caught:
+        client.generate("funk", bars=1, tempo=120.0, seed=3)
+    assert caught.value.code == "model_error"
+    assert f"the vLLM server at {studio['server'].url}" in caught.value.message
+    assert not any("Traceback" in line for line in studio["daemon"].log), studio["daemon"].log[-20:]
+    assert client.ping()["state"] == "ready"  # the daemon keeps serving (another replica may come back)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge import protocol as P
 from bridge.daemon.jobs import Job
+from bridge.engine.backends.vllm_remote import RemoteVllmError
 from bridge.live.ports import MidiPortError
 from bridge.protocol.errors import (
     BAD_REQUEST,
@@ -237,6 +238,9 @@ class Worker:
         except ValueError as error:
             log.info("request %s refused by the engine: %s", rid, error)
             return [self._error(rid, BAD_REQUEST, str(error))]
+        except RemoteVllmError as error:  # the GPU server's trouble, in a sentence that says what to do
+            log.error("request %s: %s", rid, error)
+            return [self._error(rid, MODEL_ERROR, str(error))]
         except Exception as error:  # noqa: BLE001 - the model failed; the daemon keeps serving
             log.exception("request %s: the model failed", rid)
             return [self._error(rid, MODEL_ERROR, f"the model failed while writing ({type(error).__name__}: "
