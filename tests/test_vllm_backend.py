@@ -4,7 +4,8 @@ The checks live in tests/vllm/check_vllm_backend.py and run as one
 subprocess with that venv's Python: one engine (about a minute to start),
 every mode, variations, cancel and concurrent jobs. The venv is
 ``.vllm-venv`` (``scripts/setup-vllm.sh`` makes it; CI does) or the Python
-named by ``MIDI_LLM_BRIDGE_VLLM_PYTHON``; without either the test is skipped.
+named by ``MIDI_LLM_BRIDGE_VLLM_PYTHON``; without either the test is skipped (in CI, where
+``CI=true``, it fails: CI must exercise the backend).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.peers import missing_peer
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +32,7 @@ def vllm_python() -> Path | None:
 def test_vllm_backend_through_vllms_cpu_engine():
     python = vllm_python()
     if python is None:
-        pytest.skip("no vLLM venv: run scripts/setup-vllm.sh (Linux x86-64) or set MIDI_LLM_BRIDGE_VLLM_PYTHON")
+        missing_peer("no vLLM venv: run scripts/setup-vllm.sh (Linux x86-64) or set MIDI_LLM_BRIDGE_VLLM_PYTHON")
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     result = subprocess.run([str(python), str(ROOT / "tests" / "vllm" / "check_vllm_backend.py")],
                             capture_output=True, text=True, timeout=1500, cwd=ROOT, env=environment)
