@@ -9,9 +9,9 @@ does around them (Python, kernel launches, building inputs, sampling). A GPU
 makes the matmuls fast but not the host, so the host cost is a ceiling on
 tokens/s that no GPU lifts. This measures it on the CPU: a LlamaForCausalLM
 with Llama 3.2 1B's layout (16 layers, 4:1 grouped-query heads of 64, a 4x
-MLP, tied 183,286-id embeddings, Llama 3 rope) at hidden size 256, built in
-memory with random weights, decoded by ``Decoder.decode`` with each
-``model.decode_step``. The matmuls' own time (the "kernel floor": at width 256
+MLP, 183,286 ids, Llama 3 rope) at hidden size 256, built in memory with
+random weights shaped to write dense music (no window rebuild in a run),
+decoded by ``Decoder.decode`` with each ``model.decode_step``. The matmuls' own time (the "kernel floor": at width 256
 the 16 layers' weights are about 60 MB, more than this CPU's caches, so it is
 not zero) is measured in the same run by running the model's matmuls back to
 back with nothing around them; the host cost is the rest. Ratios are against the eager step of
@@ -85,10 +85,11 @@ def step_weights(decoder: Decoder) -> list[torch.Tensor]:
     return [w for layer in step.layers for w in (layer.qkv, layer.output.weight, layer.gate_up, layer.down.weight)]
 
 
-def kernel_floor_ms(decoder: Decoder, repeats: int, tokens: int) -> float:
+def kernel_floor_ms(decoder: Decoder, repeats: int, tokens: int) -> tuple[float, float]:
     """Milliseconds per token of the step's own matmuls alone (its weights, so the memory they stream is the
     real one) and the average head slice, back to back with nothing around them; plus the run's one prefill
-    (the same matmuls over its PREFILL_IDS rows) spread over its ``tokens``."""
+    (the same matmuls over its PREFILL_IDS rows) spread over its ``tokens``. Also the part of that in the
+    stepper (all but the head slices)."""
     weights = step_weights(decoder)
     inputs = {w.shape[1]: torch.randn(1, w.shape[1]) for w in weights}
     prefill = {w.shape[1]: torch.randn(PREFILL_IDS, w.shape[1]) for w in weights}
@@ -97,20 +98,24 @@ def kernel_floor_ms(decoder: Decoder, repeats: int, tokens: int) -> float:
     slots = [(vocab.TIME_OFFSET, vocab.TIME_OFFSET + vocab.MAX_TIME), (vocab.DURATION_OFFSET, vocab.NOTE_OFFSET),
              (vocab.NOTE_OFFSET, vocab.REST + 1)]
     offset = decoder.profile.midi_offset
-    times = []
+    times, in_step = [], []
     with torch.inference_mode():
         for _ in range(repeats):
-            started = time.perf_counter()
+            layers = heads = 0.0
             for first, end in slots:
+                started = time.perf_counter()
                 for weight in weights:
                     torch.nn.functional.linear(inputs[weight.shape[1]], weight)
+                between = time.perf_counter()
                 hidden @ head[offset + first: offset + end].T
-            per_slot = (time.perf_counter() - started) / len(slots)
+                layers, heads = layers + between - started, heads + time.perf_counter() - between
             started = time.perf_counter()
             for weight in weights:
                 torch.nn.functional.linear(prefill[weight.shape[1]], weight)
-            times.append(per_slot + (time.perf_counter() - started) / tokens)
-    return 1000 * statistics.median(times)
+            step = layers / len(slots) + (time.perf_counter() - started) / tokens
+            times.append(step + heads / len(slots))
+            in_step.append(step)
+    return 1000 * statistics.median(times), 1000 * statistics.median(in_step)
 
 
 def make_decoder(loaded: LoadedModel, step: str) -> Decoder:
@@ -120,32 +125,58 @@ def make_decoder(loaded: LoadedModel, step: str) -> Decoder:
     if step == PYTHON_STATIC:
         decoder.stepper.traced = None
         decoder.stepper.mode = PYTHON_STATIC
+    _time_the_stepper(decoder.stepper)
     return decoder
 
 
-def timed_run(decoder: Decoder, tokens: int, seed: int) -> float:
-    """Seconds of one plain generation of exactly ``tokens`` tokens."""
+def _time_the_stepper(stepper) -> None:
+    """Count the seconds spent in the stepper's feed and feed_ids (outermost calls only) in ``stepper.seconds``."""
+    stepper.seconds = 0.0
+    depth = [0]
+
+    def timed(method):
+        def call(*args, **kwargs):
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if not depth[0]:
+                    stepper.seconds += time.perf_counter() - started
+        return call
+
+    stepper.feed, stepper.feed_ids = timed(stepper.feed), timed(stepper.feed_ids)
+
+
+def timed_run(decoder: Decoder, tokens: int, seed: int) -> tuple[float, float]:
+    """Seconds of one plain generation of exactly ``tokens`` tokens, and how many of them were in the stepper."""
+    decoder.stepper.seconds = 0.0
     started = time.perf_counter()
     _, stats = decoder.decode(PLAN, prefix_ids=[1] * PREFIX_IDS, seed=seed, max_new_tokens=tokens)
     if stats.sampled_tokens != tokens:
         raise RuntimeError(f"decoded {stats.sampled_tokens} tokens, not {tokens}")
     if stats.rebuilds != 1:
         raise RuntimeError(f"{stats.rebuilds - 1} window rebuilds: their prefill would count as host cost")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, decoder.stepper.seconds
 
 
 def run(hidden: int, tokens: int, repeats: int, steps: list[str]) -> list[dict]:
     """Each step's first run (compile included), then rounds that take turns, so load changes hit every step."""
     loaded = llama_1b_layout(hidden)
     decoders = {step: make_decoder(loaded, step) for step in steps}
-    first = {step: timed_run(decoder, tokens, 0) for step, decoder in decoders.items()}
+    first = {step: timed_run(decoder, tokens, 0)[0] for step, decoder in decoders.items()}
     per_token: dict[str, list[float]] = {step: [] for step in steps}
     floors: dict[str, list[float]] = {step: [] for step in steps}
+    stepper_host: dict[str, list[float]] = {step: [] for step in steps}
     loads: list[float] = []
     for round_ in range(repeats):
         for step, decoder in decoders.items():
-            per_token[step].append(1000 * timed_run(decoder, tokens, round_ + 1) / tokens)
-            floors[step].append(kernel_floor_ms(decoder, 3, tokens))
+            seconds, in_stepper = timed_run(decoder, tokens, round_ + 1)
+            per_token[step].append(1000 * seconds / tokens)
+            floor, step_floor = kernel_floor_ms(decoder, 3, tokens)
+            floors[step].append(floor)
+            stepper_host[step].append(max(1000 * in_stepper / tokens - step_floor, 0.0))
         loads.append(os.getloadavg()[0])
         print(f"round {round_ + 1}: " + ", ".join(f"{s} {per_token[s][-1]:.2f} ms (floor {floors[s][-1]:.2f})"
                                                   for s in steps) + f"; load {loads[-1]:.2f}", flush=True)
@@ -153,19 +184,20 @@ def run(hidden: int, tokens: int, repeats: int, steps: list[str]) -> list[dict]:
     for step, decoder in decoders.items():
         ms, floor = statistics.median(per_token[step]), statistics.median(floors[step])
         rows.append({"step": step, "ran": decoder.stepper.mode, "ms": ms, "floor": floor,
-                     "host": max(ms - floor, 0.0), "first": first[step], "load": statistics.median(loads)})
+                     "host": max(ms - floor, 0.0), "stepper": statistics.median(stepper_host[step]),
+                     "first": first[step], "load": statistics.median(loads)})
     return rows
 
 
 def table(rows: list[dict]) -> str:
     eager = next((r for r in rows if r["step"] == "eager"), rows[0])
-    lines = ["| model.decode_step | ms/token | kernel floor (ms) | host cost (ms/token) | host vs eager | "
-             "tokens/s | first run (s, compile included) | load |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| model.decode_step | ms/token | kernel floor (ms) | host cost (ms/token) | of it in the stepper | "
+             "host vs eager | tokens/s | first run (s, compile included) | load |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         ratio = eager["host"] / r["host"] if r["host"] > 0 else float("inf")
         ran = r["step"] if r["ran"] == r["step"] else f"{r['step']} (ran {r['ran']})"
-        lines.append(f"| {ran} | {r['ms']:.2f} | {r['floor']:.2f} | {r['host']:.2f} | {ratio:.1f}x | "
+        lines.append(f"| {ran} | {r['ms']:.2f} | {r['floor']:.2f} | {r['host']:.2f} | {r['stepper']:.2f} | {ratio:.1f}x | "
                      f"{1000 / r['ms']:.0f} | {r['first']:.1f} | {r['load']:.2f} |")
     return "\n".join(lines)
 
@@ -179,13 +211,18 @@ def markdown(rows: list[dict], options, before: float, total: float) -> str:
         "",
         "What the host spends per token around the model's matmuls (Python, kernel launches, inputs,",
         "sampling): a ceiling on tokens/s that no GPU lifts. MIDI-LLM's layout (Llama 3.2 1B: 16 layers,",
-        "heads of 64 with 4 query heads per key/value head, a 4x MLP, tied 183,286-id embeddings, Llama 3",
-        f"rope) at hidden size {options.hidden}, random weights built in memory, plain generation of",
-        f"{options.tokens} tokens, median of {options.repeats} rounds in which the steps take turns (after",
-        "one first run each, compile included), one torch thread.",
+        "heads of 64 with 4 query heads per key/value head, a 4x MLP, 183,286 ids, Llama 3 rope) at hidden",
+        f"size {options.hidden}, random weights built in memory and shaped to write dense music (as the",
+        "tiny test checkpoints are; embeddings untied so that the head can be shaped), a continuation of",
+        f"one given note decoding {options.tokens} tokens with no window rebuild (a rebuild's prefill is",
+        f"compute, not host cost; the benchmark checks), median of {options.repeats} rounds in which the",
+        "steps take turns (after one first run each, compile included), one torch thread.",
         "The kernel floor is each step's own matmuls (its weights: about 60 MB at this width, more than",
-        "the CPU's caches, so not zero) and the head slices run back to back with nothing around them, in",
-        "the same run; host cost = ms/token - floor. Reproduce:",
+        "the CPU's caches, so not zero), the head slices and the run's one prefill (its matmuls over the",
+        "prompt's rows, spread over the tokens), run back to back with nothing around them in the same",
+        "run; host cost = ms/token - floor. \"Of it in the stepper\" is the time inside the stepper",
+        "(bridge/engine/steppers.py) less its matmuls; the rest is the decoder around it (the head",
+        "slices' surroundings, sampling, the grammar). Reproduce:",
         "",
         "```",
         f".venv/bin/python benchmarks/host_cost.py --write   # --hidden {options.hidden} --tokens {options.tokens}",
@@ -204,14 +241,25 @@ def markdown(rows: list[dict], options, before: float, total: float) -> str:
         "- **eager**: the model's own forward with a DynamicCache (every cache layer concatenated each",
         "  step, masks built per call, about 600 kernels per step at 16 layers), logits copied to the host",
         "  for sampling at every slot.",
-        "- **static**: a cache allocated once per request and written in place, the Llama forward in few",
-        "  kernels (q/k/v and gate/up as one matmul each, one mask per forward, rope from a table), sampled",
-        "  ids kept on the device and read back once per note (on the CPU the same draws as eager).",
-        "- **compiled**: static with the one-id step compiled by `torch.compile` (inductor; CUDA graphs on",
-        "  CUDA). The first run includes compiling, once per batch size: tens of seconds on this CPU, which",
-        "  is why `auto` compiles on CUDA only and uses static on the CPU and Apple MPS. Its attention reads",
-        "  the whole pre-allocated cache every step (shapes may not change), which costs memory traffic on",
-        "  a CPU; on a GPU that is small next to what CUDA graphs save.",
+        f"- **{PYTHON_STATIC}** (not a setting; static with its step left in Python): a cache allocated once",
+        "  per request and written in place, and a lean one-id step (about 30 ops per layer: matmuls",
+        "  against pre-transposed weights, residuals added by the matmuls, keys and values rotated and",
+        "  cached as one slab, one additive mask per step, rope from a table), sampled ids kept on the",
+        "  device and read back once per note (on the CPU the same draws as eager). Each op still costs",
+        "  the host a few microseconds of Python and dispatch.",
+        "- **static**: the same step, replayed on the CPU by a TorchScript trace (bridge/engine/",
+        "  traced_step.py): the same ops in the same order, bit for bit the Python step's results, without",
+        "  Python between them; tracing takes about a tenth of a second per batch size and needs no",
+        "  compiler. If tracing fails the step runs in Python (a log line says so). Off the CPU the step",
+        "  runs in Python (Apple MPS) or compiled (CUDA, through `auto`).",
+        "- **compiled**: the one-id step compiled by `torch.compile` (inductor; needs a C++ compiler here:",
+        "  without one it logs the failure and decodes as static, uncompiled). On the CPU the number of",
+        "  columns attention reads is one symbolic size, compiled once (tens of seconds with an empty",
+        "  inductor cache, seconds with a warm one; the first-run column); inductor's generated wrapper",
+        "  still launches about as many kernels from Python as the uncompiled step, so it does not beat",
+        "  the trace here (its C++ wrapper, `cpp_wrapper`, measured no better and compiled longer).",
+        "  On CUDA every shape is fixed (attention reads the whole cache) so that CUDA graphs replay the",
+        "  step. `auto` is compiled on CUDA and static on the CPU and Apple MPS.",
     ])
 
 

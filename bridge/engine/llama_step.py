@@ -16,6 +16,12 @@ decoding step needs only:
   mask per forward, shared by the layers; one query per key/value head group
   when a single id is fed, so grouped keys are never copied.
 
+:meth:`LlamaStep.forward_one` is the decoding step proper (one id per row)
+in about 30 ops per layer, each of which costs a CPU host a few
+microseconds whatever its size: keys and values rotated and written as one
+slab, residuals added inside the matmuls, one additive mask per step. It is
+what bridge/engine/traced_step.py traces and what the compiled mode compiles.
+
 The result is the final-normed hidden state of every fed position, as the
 base model's ``last_hidden_state``. It is equal to Hugging Face's up to float
 rounding (tests/test_engine_fast_step.py checks it and the notes it gives).

@@ -9,9 +9,13 @@ layout, so they attend over the same keys and give the same notes.
 - :class:`EagerStepper`: the model's own forward with a DynamicCache; works
   for every checkpoint (the AMT GPT-2 models too) and samples on the host.
 - :class:`StaticStepper`: :class:`bridge.engine.llama_step.LlamaStep` over a
-  pre-allocated cache, sampling on the model's device; optionally the
-  one-id step compiled (``torch.compile``; CUDA graphs on CUDA), with a clean
-  fall back to the same step uncompiled when compiling fails.
+  pre-allocated cache, sampling on the model's device. One-id feeds (two of
+  every note's three forwards, and the note fed before the next onset) take
+  the lean one-id step, which on the CPU is replayed by a TorchScript trace
+  (bridge/engine/traced_step.py: the same results, a fraction of the host
+  cost). Optionally that step is compiled (``torch.compile``; CUDA graphs on
+  CUDA), with a clean fall back to the same step uncompiled when compiling
+  fails.
 """
 
 from __future__ import annotations
@@ -214,9 +218,10 @@ class StaticStepper:
 def make_stepper(loaded, pad_id: int, mode: str):
     """The stepper for ``mode`` (eager | static | compiled | auto) and this model.
 
-    auto: compiled on CUDA (CUDA graphs), static on CPU and Apple MPS (compiling
-    takes tens of seconds there, see docs/benchmarks.md), eager for models the
-    static step does not cover (the AMT GPT-2 checkpoints).
+    auto: compiled on CUDA (CUDA graphs), static on CPU and Apple MPS (on the
+    CPU the traced static step beats the compiled one and starts in a tenth of
+    a second instead of tens of seconds, see docs/benchmarks.md), eager for
+    models the static step does not cover (the AMT GPT-2 checkpoints).
     """
     from bridge.engine.llama_step import supports
 
