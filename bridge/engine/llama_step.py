@@ -135,7 +135,8 @@ class LlamaStep:
         self.value_cos = torch.ones((self.kv_heads, 1, self.head_dim), dtype=self.dtype, device=self.device)
         self.value_sin = torch.zeros((self.kv_heads, 1, self.head_dim), dtype=self.dtype, device=self.device)
         self.float32 = self.dtype == torch.float32
-        self.width = float(config.hidden_size)
+        self.inverse_width = 1.0 / config.hidden_size
+        self.eps_tensor = torch.tensor(self.eps, dtype=self.dtype, device=self.device)
 
     def new_cache(self, capacity: int) -> StaticKVCache:
         return StaticKVCache(len(self.layers), self.kv_heads, self.head_dim, capacity, dtype=self.dtype,
@@ -148,12 +149,16 @@ class LlamaStep:
         return weight * (as_float * torch.rsqrt(variance + self.eps)).to(hidden.dtype)
 
     def _norm_one(self, hidden: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        """:meth:`_norm` in fewer ops when the model is float32 (no casts: the same arithmetic)."""
+        """:meth:`_norm` in fewer ops when the model is float32 (no casts, no scalar made a tensor per call).
+
+        mean() is sum() then a division on the CPU; here the sum is scaled by
+        1 / width inside the add of epsilon: the same values when the width is
+        a power of two (every Llama here), a rounding apart otherwise.
+        """
         if not self.float32:
             return self._norm(hidden, weight)
-        # mean() is sum() then a division on the CPU: the same values in two cheaper ops.
-        scale = hidden.pow(2).sum(-1, keepdim=True).div_(self.width).add_(self.eps).rsqrt_()
-        return torch.mul(hidden, scale).mul_(weight)
+        squares = hidden.pow(2).sum(-1, keepdim=True)
+        return torch.mul(hidden, torch.add(self.eps_tensor, squares, alpha=self.inverse_width).rsqrt_()).mul_(weight)
 
     def forward_one(self, ids: torch.Tensor, positions: torch.Tensor, column: torch.Tensor, cache: StaticKVCache,
                     attend: int) -> torch.Tensor:
@@ -175,22 +180,24 @@ class LlamaStep:
                          self.value_cos.expand(batch, kv_heads, 1, head_dim)], dim=1).view(batch, slab, 1, 2, half)
         sin = torch.cat([self.signed_sin[positions][:, None, None].expand(batch, heads + kv_heads, 1, head_dim),
                          self.value_sin.expand(batch, kv_heads, 1, head_dim)], dim=1).view(batch, slab, 1, 2, half)
-        mask = torch.where(cache.real[:, None, None, :attend], 0.0, -math.inf).to(self.dtype)
+        mask = torch.where(cache.real.narrow(1, 0, attend).view(batch, 1, 1, attend), 0.0, -math.inf).to(self.dtype)
+        intermediate = self.intermediate
+        # narrow() rather than indexing: x[:, :n] is one op per dimension (a trace records each).
         for index, layer in enumerate(self.layers):
             qkv = _add_bias(torch.mm(self._norm_one(hidden, layer.input_norm), layer.qkv_t), layer.qkv_bias)
             qkv = qkv.view(batch, slab, 1, 2, half)  # the halves swapped by a flip: rotate_half without a cat
             rotated = torch.addcmul(qkv * cos, qkv.flip(-2), sin).view(batch, slab, 1, head_dim)
-            cache.blocks[index].index_copy_(2, column, rotated[:, heads:])
-            query = rotated[:, :heads].view(batch, kv_heads, self.groups, head_dim)
-            attended = F.scaled_dot_product_attention(query, cache.keys[index][:, :, :attend],
-                                                      cache.values[index][:, :, :attend], attn_mask=mask,
+            cache.blocks[index].index_copy_(2, column, rotated.narrow(1, heads, 2 * kv_heads))
+            query = rotated.narrow(1, 0, heads).view(batch, kv_heads, self.groups, head_dim)
+            attended = F.scaled_dot_product_attention(query, cache.keys[index].narrow(2, 0, attend),
+                                                      cache.values[index].narrow(2, 0, attend), attn_mask=mask,
                                                       scale=self.scale)
             hidden = _add_bias(torch.addmm(hidden, attended.view(batch, heads * head_dim), layer.output_t),
                                layer.output_bias)
             gate_up = _add_bias(torch.mm(self._norm_one(hidden, layer.post_norm), layer.gate_up_t),
                                 layer.gate_up_bias)
-            hidden = _add_bias(torch.addmm(hidden, F.silu(gate_up[:, : self.intermediate]).mul_(
-                gate_up[:, self.intermediate:]), layer.down_t), layer.down_bias)
+            hidden = _add_bias(torch.addmm(hidden, F.silu(gate_up.narrow(1, 0, intermediate)).mul_(
+                gate_up.narrow(1, intermediate, intermediate)), layer.down_t), layer.down_bias)
         return self._norm(hidden, self.final_norm)
 
     def _rotate(self, heads: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:

@@ -36,8 +36,8 @@ class _CacheInputs:
     def __init__(self, real: torch.Tensor, blocks: tuple[torch.Tensor, ...], kv_heads: int):
         self.real = real
         self.blocks = list(blocks)
-        self.keys = [block[:, :kv_heads] for block in blocks]
-        self.values = [block[:, kv_heads:] for block in blocks]
+        self.keys = [block.narrow(1, 0, kv_heads) for block in blocks]
+        self.values = [block.narrow(1, kv_heads, kv_heads) for block in blocks]
 
 
 class TracedOneIdStep:
