@@ -288,3 +288,22 @@ def test_with_the_server_gone_a_daemon_job_ends_with_that_sentence_and_no_traceb
     assert f"the vLLM server at {studio['server'].url}" in caught.value.message
     assert not any("Traceback" in line for line in studio["daemon"].log), studio["daemon"].log[-20:]
     assert client.ping()["state"] == "ready"  # the daemon keeps serving (another replica may come back)
+
+
+def test_a_server_started_without_our_logits_processor_is_refused_at_load(checkpoint):
+    """A studio that forgot --logits-processors: the daemon says so at load, before any note breaks the grammar."""
+    python = vllm_python()
+    if python is None:
+        missing_peer("no vLLM venv: run scripts/setup-vllm.sh (Linux x86-64) or set MIDI_LLM_BRIDGE_VLLM_PYTHON")
+    server = VllmServer(python, checkpoint, api_key=KEY, max_model_len=CONTEXT, processor=False)
+    try:
+        server.wait_ready()
+        with pytest.raises(ModelLoadError) as caught:  # the engine's load error, as a daemon reports it
+            Engine.from_config({"id": str(checkpoint), "backend": "vllm", "vllm_url": server.url,
+                                "vllm_api_key": KEY, "warmup": False})
+    finally:
+        server.stop()
+    assert str(caught.value) == (f"the vLLM server at {server.url} runs without midi-llm-bridge's logits processor, "
+                                 "so its notes would break the grammar: start it with --logits-processors "
+                                 "bridge.engine.backends.vllm_processor:MidiLlmLogitsProcessor (README: Running on "
+                                 "vLLM)")

@@ -195,6 +195,14 @@ def concurrent_jobs_give_what_they_give_alone(engine: Engine) -> None:
     assert together == alone
 
 
+@check
+def the_processor_name_the_daemon_gives_is_the_class(engine: Engine) -> None:
+    from bridge.engine.backends.vllm_processor import describe
+    from bridge.engine.backends.vllm_requests import PROCESSOR
+
+    assert describe() == PROCESSOR  # README and the daemon's "start it with --logits-processors ..." sentence
+
+
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="vllm-check-"))
     directory = build_tiny_midi_llm(root / "tiny", hidden_size=128, heads=2, layers=2, positions=256,

@@ -23,8 +23,9 @@ import threading
 import time
 from pathlib import Path
 
+from bridge.engine.backends.vllm_requests import PROCESSOR  # what the README tells a studio to pass
+
 ROOT = Path(__file__).resolve().parents[2]
-PROCESSOR = "bridge.engine.backends.vllm_processor:MidiLlmLogitsProcessor"
 
 
 def free_tcp_port() -> int:
@@ -45,14 +46,16 @@ def server_environment() -> dict[str, str]:
 class VllmServer:
     """``vllm serve CHECKPOINT`` started now; :meth:`wait_ready` waits (bounded) until it answers."""
 
-    def __init__(self, python: Path, checkpoint: Path, *, api_key: str, max_model_len: int, port: int | None = None):
+    def __init__(self, python: Path, checkpoint: Path, *, api_key: str, max_model_len: int, port: int | None = None,
+                 processor: bool = True):
         self.port = port or free_tcp_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_key = api_key
         command = [str(python), str(ROOT / "tests" / "vllm" / "serve.py"), "serve", str(checkpoint),
                    "--host", "127.0.0.1", "--port", str(self.port), "--api-key", api_key,
-                   "--max-model-len", str(max_model_len), "--enable-prefix-caching",
-                   "--logits-processors", PROCESSOR, "--enable-log-requests"]
+                   "--max-model-len", str(max_model_len), "--enable-prefix-caching", "--enable-log-requests"]
+        if processor:  # without it: a studio that forgot the flag
+            command += ["--logits-processors", PROCESSOR]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env=server_environment(), cwd=ROOT, start_new_session=True)
         self.log: list[str] = []

@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from bridge.engine.backends.vllm_requests import ARGUMENT, SegmentRequest
+from bridge.engine.backends.vllm_requests import ARGUMENT, PROCESSOR, SegmentRequest
 
 
 class RemoteVllmError(RuntimeError):
@@ -57,6 +57,7 @@ class RemoteVllm:
         self.timeout = timeout
         self.url = url
         self.model, self.max_model_len = self._served_model()
+        self._check_processor()
         self.description = f"vllm server {url} ({self.model})"
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -89,6 +90,31 @@ class RemoteVllm:
         if not models:
             raise RemoteVllmError(f"the vLLM server at {self.url} serves no model")
         return models[0]["id"], models[0].get("max_model_len")
+
+    def _check_processor(self) -> None:
+        """A server started without ``--logits-processors`` ours would write outside the grammar: find out now.
+
+        One request of one id whose argument is deliberately not ours: our processor's
+        ``validate_params`` refuses it with its format sentence; a server without it just answers.
+        """
+        body = {"model": self.model, "prompt": [0], "max_tokens": 1, "temperature": 0.0,
+                "vllm_xargs": {ARGUMENT: '{"format": -1}'}}
+        connection = self._connection()
+        try:
+            connection.request("POST", f"{self.base}/v1/completions", body=json.dumps(body), headers=self._headers())
+            response = connection.getresponse()
+            answer = response.read(64_000)
+        except OSError as error:
+            raise RemoteVllmError(f"the vLLM server at {self.url} stopped answering ({error})") from None
+        finally:
+            connection.close()
+        if response.status == 401:
+            raise self._key_refused()
+        if b"format -1" in answer:
+            return  # our processor checked the argument: it is there
+        raise RemoteVllmError(f"the vLLM server at {self.url} runs without midi-llm-bridge's logits processor, so "
+                              f"its notes would break the grammar: start it with --logits-processors {PROCESSOR} "
+                              "(README: Running on vLLM)")
 
     def _key_refused(self) -> RemoteVllmError:
         return RemoteVllmError(f"the vLLM server at {self.url} refused the API key; set model.vllm_api_key to the "

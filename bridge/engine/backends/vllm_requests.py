@@ -22,6 +22,9 @@ from bridge.engine.sampling_options import SamplingOptions
 ARGUMENT = "midi_llm"
 """The key of our argument in ``SamplingParams.extra_args`` (``vllm_xargs`` over HTTP)."""
 
+PROCESSOR = "bridge.engine.backends.vllm_processor:MidiLlmLogitsProcessor"
+"""What ``vllm serve --logits-processors`` names (vllm_processor.describe() says the same; it needs torch)."""
+
 FORMAT = 1
 SEGMENT_SEED_STEP = 1_000_033
 """A row's later requests draw from seeds this far apart, so a rebuilt window never repeats its draws."""
