@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+from bridge.client import Client, DaemonError
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", PYTHONUNBUFFERED="1")
 
@@ -64,3 +66,23 @@ class DaemonProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+
+
+def watch_states(port: int, timeout: float = 120.0) -> list[dict]:
+    """Every distinct (state, message) that ping reports until the daemon is ready or failed."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    with Client(port) as client:
+        while time.monotonic() < deadline:
+            try:
+                answer = client.ping(timeout=0.5)
+            except DaemonError:
+                time.sleep(0.02)
+                continue
+            if not seen or (seen[-1]["state"], seen[-1]["message"]) != (answer["state"], answer["message"]):
+                seen.append(answer)
+            if answer["state"] in ("ready", "error"):
+                return seen
+            time.sleep(0.02)
+    raise AssertionError(f"the daemon never got ready; states seen: {seen}")
+    raise AssertionError(f"the daemon on port {port} never settled: {seen}")

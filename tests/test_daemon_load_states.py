@@ -6,32 +6,10 @@ download path runs; the states are read with ping, as the DAW clients read them.
 
 from __future__ import annotations
 
-import time
-
-from bridge.client import Client, DaemonError
-from tests.daemon_process import ENV, DaemonProcess
+from tests.daemon_process import ENV, DaemonProcess, watch_states
 from tests.fake_hub import FakeHub
 
 REPO = "someone/tiny-amt"
-
-
-def watch_states(port: int, timeout: float = 120.0) -> list[dict]:
-    """Every distinct (state, message) that ping reports until the daemon is ready or failed."""
-    seen: list[dict] = []
-    deadline = time.monotonic() + timeout
-    with Client(port) as client:
-        while time.monotonic() < deadline:
-            try:
-                answer = client.ping(timeout=0.5)
-            except DaemonError:
-                time.sleep(0.02)
-                continue
-            if not seen or (seen[-1]["state"], seen[-1]["message"]) != (answer["state"], answer["message"]):
-                seen.append(answer)
-            if answer["state"] in ("ready", "error"):
-                return seen
-            time.sleep(0.02)
-    raise AssertionError(f"the daemon never got ready; states seen: {seen}")
 
 
 def test_first_start_reports_download_bytes_then_loading_warming_up_ready(tmp_path, tiny_amt_dir):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pytest
 
@@ -29,7 +28,7 @@ from bridge.engine.backends.vllm_requests import SegmentRequest
 from bridge.engine.engine import Engine
 from bridge.engine.loading import ModelLoadError
 from bridge.engine.requests import GenerationRequest
-from tests.daemon_process import DaemonProcess
+from tests.daemon_process import DaemonProcess, watch_states
 from tests.peers import missing_peer
 from tests.test_vllm_backend import vllm_python
 from tests.vllm.recorded import RecordedStreams, assert_valid_ids
@@ -56,19 +55,8 @@ def daemon_for(checkpoint, url: str, key: str) -> DaemonProcess:
 
 
 def settled_state(port: int, timeout: float = 120.0) -> dict:
-    """Ping until the daemon is ready or in state error (bounded)."""
-    deadline = time.monotonic() + timeout
-    with Client(port) as client:
-        while time.monotonic() < deadline:
-            try:
-                answer = client.ping(timeout=0.5)
-            except DaemonError:
-                time.sleep(0.1)
-                continue
-            if answer["state"] in ("ready", "error"):
-                return answer
-            time.sleep(0.1)
-    raise AssertionError(f"the daemon on port {port} never settled")
+    """The state the daemon settles in: ready or error (bounded)."""
+    return watch_states(port, timeout)[-1]
 
 
 @pytest.fixture(scope="module")
