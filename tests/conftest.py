@@ -54,6 +54,17 @@ def dense_amt_dir(tmp_path_factory):
     return build_tiny_amt(tmp_path_factory.mktemp("dense-amt"), dense_music=True)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models on a shared machine: one torch thread avoids OpenMP spinning against other processes."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def dense_engine(dense_midi_llm_dir):
     """An engine with the dense MIDI-LLM-layout checkpoint, loaded once."""

@@ -21,20 +21,12 @@ from bridge.engine.decoder import Cancelled, Decoder
 from bridge.engine.grammar import MusicianConstraints
 from bridge.engine.loading import load_model
 from bridge.engine.sampling_options import SamplingOptions
+from tests.amt_checks import assert_triplets
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 E = vocab.Event
 SYSTEM = "You are a world-class composer. Please compose some music according to the following description: "
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared machine: one thread avoids OpenMP spinning against other processes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 class RecordingDecoder(Decoder):
@@ -153,18 +145,7 @@ def assert_fed_grammar(decoder: RecordingDecoder, rows: int, prefix_length: int)
             body = [t - offset for t in segment[prefix_length:]]
             assert body[0] in (vocab.AUTOREGRESS, vocab.ANTICIPATE)
             body = body[1:]
-            # a row that stops has been fed the time and duration of its last event, not its note yet
-            last_time = -1
-            for i in range(0, len(body), 3):
-                triplet = body[i : i + 3]
-                if vocab.is_control_time(triplet[0]):
-                    checks = (vocab.is_control_time, vocab.is_control_duration, vocab.is_control_note)
-                else:
-                    checks = (vocab.is_time, vocab.is_duration, lambda n: vocab.is_event_note(n) or n == vocab.REST)
-                    assert triplet[0] >= last_time, "window-relative onsets went back in time"
-                    last_time = triplet[0]
-                for token, check in zip(triplet, checks):
-                    assert check(token), f"id {token} ({vocab.block_name(token)}) in {triplet}"
+            assert_triplets(body)
 
 
 def infill_piece(notes: int = 60, step: int = 25, instruments=(0, 33)) -> list[E]:

@@ -28,17 +28,9 @@ from bridge.engine.steppers import EagerStepper, StaticStepper, chunk_inputs
 from bridge.engine.tiny_checkpoints import build_tiny_midi_llm
 from tests import machine_cases
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 GOLDEN = json.loads(machine_cases.GOLDEN.read_text())
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

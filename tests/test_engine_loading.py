@@ -13,16 +13,7 @@ import torch
 from bridge.engine.loading import ModelLoadError, load_model, pick_device, pick_dtype
 from bridge.engine.profiles import AMT, MIDI_LLM, UnknownCheckpoint, detect_profile
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared machine: one thread avoids OpenMP spinning against other processes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def _assert_actionable(error: ModelLoadError) -> str:

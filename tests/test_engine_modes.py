@@ -13,7 +13,6 @@ import math
 import threading
 
 import pytest
-import torch
 
 from bridge.amt import vocab
 from bridge.amt.notes import Note
@@ -23,19 +22,10 @@ from bridge.engine.engine import Engine
 from bridge.engine.grammar import MusicianConstraints
 from bridge.engine.requests import GenerationRequest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 T120 = TempoMap.constant(120)
 EPS = 1e-6
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared machine: one thread avoids OpenMP spinning against other processes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(params=["dense_engine", "dense_amt_engine"])

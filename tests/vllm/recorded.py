@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from bridge.amt import vocab
 from bridge.engine.backends.vllm_remote import RemoteVllm
 from bridge.engine.backends.vllm_requests import SegmentRequest
+from tests.amt_checks import assert_triplets
 
 
 class RecordedStreams:
@@ -44,14 +45,4 @@ def assert_valid_ids(calls: list[tuple[SegmentRequest, list[int]]], midi_offset:
         assert written[-1] == request.stop_id, f"the request did not end with the stop id: {written[-6:]}"
         start = next(i for i, token in enumerate(request.prompt_ids) if token in mode_tokens) + 1
         body = [t - midi_offset for t in request.prompt_ids[start:] + written[:-1]]
-        last_time = -1
-        for i in range(0, len(body), 3):
-            triplet = body[i:i + 3]
-            if vocab.is_control_time(triplet[0]):
-                checks = (vocab.is_control_time, vocab.is_control_duration, vocab.is_control_note)
-            else:
-                checks = (vocab.is_time, vocab.is_duration, lambda n: vocab.is_event_note(n) or n == vocab.REST)
-                assert triplet[0] >= last_time, f"onsets went back in time at {triplet}"
-                last_time = triplet[0]
-            for token, check in zip(triplet, checks):
-                assert check(token), f"id {token} ({vocab.block_name(token)}) in {triplet}"
+        assert_triplets(body)
